@@ -1,0 +1,48 @@
+import {
+  ClassSerializerInterceptor,
+  INestApplication,
+  RequestMethod,
+  ValidationPipe,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { AllConfigType } from './config/config.type';
+import { validationOptions } from './utils/validation-options';
+
+/**
+ * Prefix, pipes, filters and interceptors. main.ts and the e2e tests both call this, since
+ * `createTestingModule` never runs main.ts.
+ */
+export function configureApp(app: INestApplication): INestApplication {
+  const config = app.get(ConfigService<AllConfigType, true>);
+  app.setGlobalPrefix(config.get('app.apiPrefix', { infer: true }), {
+    exclude: [{ path: 'health', method: RequestMethod.GET }],
+  });
+  app.useGlobalPipes(new ValidationPipe(validationOptions));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalInterceptors(new ClassSerializerInterceptor(app.get(Reflector)));
+  return app;
+}
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('WatermelonDB sync server')
+    .setDescription(
+      'Pull/push sync for the score-keeping app. Register a device, press "Authorize" with its ' +
+        'access_token, then pull and push. See README.md for the protocol rules.',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Swagger UI at /docs and the JSON at /docs-json, outside the API prefix. */
+export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

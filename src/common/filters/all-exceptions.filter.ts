@@ -1,0 +1,64 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { Response } from 'express';
+
+type ErrorBody = { statusCode: number; message: string | string[]; [key: string]: unknown };
+
+/** Errors raised by Express middleware (body-parser) carry their own 4xx status. */
+function middlewareStatus(exception: unknown): number | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const { status, statusCode } = exception as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+}
+
+function bodyOf(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    const statusCode = exception.getStatus();
+    return typeof response === 'string'
+      ? { statusCode, message: response }
+      : {
+          ...(response),
+          statusCode,
+          message: (response as ErrorBody).message ?? exception.message,
+        };
+  }
+  const status = middlewareStatus(exception);
+  if (status) {
+    const type = (exception as { type?: string }).type;
+    const message =
+      type === 'entity.parse.failed'
+        ? 'Request body is not valid JSON'
+        : type === 'entity.too.large'
+          ? 'Request body is larger than the configured limit'
+          : (exception as Error).message;
+    return { statusCode: status, message };
+  }
+  return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
+}
+
+/**
+ * Every error leaves as JSON `{ statusCode, message, ... }`, including the ones Nest's own
+ * handler does not shape (body-parser failures). Unexpected errors are logged, never echoed.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = bodyOf(exception);
+    if (body.statusCode >= 500) {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,9 @@
+import { DatabaseConfig } from '../database/config/database-config.type';
+import { DevicesConfig } from '../devices/config/devices-config.type';
+import { AppConfig } from './app-config.type';
+
+export type AllConfigType = {
+  app: AppConfig;
+  database: DatabaseConfig;
+  devices: DevicesConfig;
+};

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { AllConfigType } from '../config/config.type';
+import { DeviceTokenDto } from './dto/device-token.dto';
+import { RegisterDeviceDto } from './dto/register-device.dto';
+import { DeviceEntity } from './entities/device.entity';
+import { DeviceJwtPayload } from './strategies/types/device-jwt-payload.type';
+
+/** `last_seen_at` is written at most this often per device, not on every request. */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    @InjectRepository(DeviceEntity) private readonly devices: Repository<DeviceEntity>,
+    private readonly jwt: JwtService,
+    private readonly config: ConfigService<AllConfigType, true>,
+  ) {}
+
+  async register(dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
+    const device = await this.devices.save(
+      this.devices.create({ name: dto.name ?? null, platform: dto.platform ?? null }),
+    );
+    return this.issueToken(device);
+  }
+
+  async issueToken(device: DeviceEntity): Promise<DeviceTokenDto> {
+    const expiresIn = this.config.get('devices.jwtExpiresIn', { infer: true });
+    const payload: DeviceJwtPayload = { sub: device.id };
+    return {
+      device_id: device.id,
+      access_token: await this.jwt.signAsync(payload, { expiresIn, algorithm: 'HS256' }),
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+    };
+  }
+
+  /** The device behind a token, or null when it does not exist or was revoked. */
+  async findActive(id: string): Promise<DeviceEntity | null> {
+    if (!UUID.test(id)) return null;
+    return this.devices.findOneBy({ id, revokedAt: IsNull() });
+  }
+
+  async touch(device: DeviceEntity): Promise<void> {
+    const now = new Date();
+    if (
+      device.lastSeenAt &&
+      now.getTime() - device.lastSeenAt.getTime() < LAST_SEEN_RESOLUTION_MS
+    ) {
+      return;
+    }
+    await this.devices.update({ id: device.id }, { lastSeenAt: now });
+    device.lastSeenAt = now;
+  }
+}

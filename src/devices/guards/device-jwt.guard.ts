@@ -1,0 +1,6 @@
+import { Injectable } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { DEVICE_JWT_STRATEGY } from '../strategies/device-jwt.strategy';
+
+@Injectable()
+export class DeviceJwtGuard extends AuthGuard(DEVICE_JWT_STRATEGY) {}

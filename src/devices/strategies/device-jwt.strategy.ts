@@ -1,0 +1,35 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AllConfigType } from '../../config/config.type';
+import { DevicesService } from '../devices.service';
+import { DeviceEntity } from '../entities/device.entity';
+import { DeviceJwtPayload } from './types/device-jwt-payload.type';
+
+export const DEVICE_JWT_STRATEGY = 'device-jwt';
+
+@Injectable()
+export class DeviceJwtStrategy extends PassportStrategy(Strategy, DEVICE_JWT_STRATEGY) {
+  constructor(
+    config: ConfigService<AllConfigType, true>,
+    private readonly devices: DevicesService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.getOrThrow('devices.jwtSecret', { infer: true }),
+      // Pinned, so `alg: none` and algorithm-confusion tokens are refused.
+      algorithms: ['HS256'],
+      ignoreExpiration: false,
+    });
+  }
+
+  /** The signature alone is not enough: the device must still exist and not be revoked. */
+  async validate(payload: DeviceJwtPayload): Promise<DeviceEntity> {
+    const device =
+      typeof payload.sub === 'string' ? await this.devices.findActive(payload.sub) : null;
+    if (!device) throw new UnauthorizedException('Device is unknown or revoked');
+    await this.devices.touch(device);
+    return device;
+  }
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { forgeJwt, nowSeconds } from './utils/jwt';
+import { createTestApp, registerDevice, TestApp } from './utils/test-app';
+
+describe('Devices (e2e)', () => {
+  let t: TestApp;
+  const secret = () => process.env.JWT_SECRET!;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  describe('POST /api/v1/devices/register', () => {
+    it('creates a device and returns a bearer token for it', async () => {
+      const response = await t
+        .http()
+        .post('/api/v1/devices/register')
+        .send({ name: 'Pixel', platform: 'android' });
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({
+        device_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 3600,
+      });
+      const [row] = await t.dataSource.query('SELECT name, platform FROM devices WHERE id = $1', [
+        response.body.device_id,
+      ]);
+      expect(row).toEqual({ name: 'Pixel', platform: 'android' });
+    });
+
+    it('accepts an empty body (name and platform are optional)', async () => {
+      await t.http().post('/api/v1/devices/register').send({}).expect(201);
+      await t.http().post('/api/v1/devices/register').expect(201);
+    });
+
+    it('answers 400 with every offending field and creates nothing', async () => {
+      const before = await t.dataSource.query('SELECT count(*)::int AS n FROM devices');
+      const response = await t
+        .http()
+        .post('/api/v1/devices/register')
+        .send({ name: 'x'.repeat(101), platform: 42 })
+        .expect(400);
+      expect(response.body.statusCode).toBe(400);
+      expect(response.body.message).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('name must be shorter than or equal to 100 characters'),
+          expect.stringContaining('platform must be a string'),
+        ]),
+      );
+      const after = await t.dataSource.query('SELECT count(*)::int AS n FROM devices');
+      expect(after).toEqual(before);
+    });
+
+    it('answers a malformed JSON body with a 400 JSON error, never a 500', async () => {
+      const response = await t
+        .http()
+        .post('/api/v1/devices/register')
+        .set('Content-Type', 'application/json')
+        .send('{"name": "oops"');
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        statusCode: 400,
+        message: expect.stringContaining('JSON'),
+      });
+    });
+  });
+
+  describe('GET /api/v1/devices/me', () => {
+    it('returns the device behind the token', async () => {
+      const device = await registerDevice(t, 'my phone');
+      const response = await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+      expect(response.body).toEqual({
+        device_id: device.deviceId,
+        name: 'my phone',
+        platform: 'test',
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        last_seen_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+    });
+
+    it('writes last_seen_at at most once a minute', async () => {
+      const device = await registerDevice(t);
+      const seen = async () =>
+        (
+          await t.dataSource.query('SELECT last_seen_at FROM devices WHERE id = $1', [
+            device.deviceId,
+          ])
+        )[0].last_seen_at as Date;
+      await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+      const first = await seen();
+      await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+      expect(await seen()).toEqual(first);
+
+      await t.dataSource.query(
+        `UPDATE devices SET last_seen_at = now() - interval '2 minutes' WHERE id = $1`,
+        [device.deviceId],
+      );
+      const stale = await seen();
+      await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+      expect((await seen()).getTime()).toBeGreaterThan(stale.getTime());
+    });
+
+    describe('answers 401 with a JSON body', () => {
+      let deviceId: string;
+      beforeAll(async () => {
+        deviceId = (await registerDevice(t)).deviceId;
+      });
+      const valid = () => ({ sub: deviceId, iat: nowSeconds(), exp: nowSeconds() + 600 });
+
+      const cases: Array<[string, () => Promise<string | undefined>]> = [
+        ['without a token', async () => undefined],
+        ['with garbage', async () => 'Bearer not.a.jwt'],
+        [
+          'with a non-bearer scheme',
+          async () => `Basic ${forgeJwt(valid(), { secret: secret() })}`,
+        ],
+        ['with alg: none', async () => `Bearer ${forgeJwt(valid(), { alg: 'none' })}`],
+        [
+          'signed with another key',
+          async () => `Bearer ${forgeJwt(valid(), { secret: 'x'.repeat(48) })}`,
+        ],
+        [
+          'with alg: HS512 on the right key',
+          async () => `Bearer ${forgeJwt(valid(), { secret: secret(), alg: 'HS512' })}`,
+        ],
+        [
+          'when expired',
+          async () =>
+            `Bearer ${forgeJwt({ sub: deviceId, iat: nowSeconds() - 7200, exp: nowSeconds() - 60 }, { secret: secret() })}`,
+        ],
+        [
+          'for a device that does not exist',
+          async () => `Bearer ${forgeJwt({ ...valid(), sub: randomUUID() }, { secret: secret() })}`,
+        ],
+        [
+          'for a subject that is not a uuid',
+          async () =>
+            `Bearer ${forgeJwt({ ...valid(), sub: "1' OR '1'='1" }, { secret: secret() })}`,
+        ],
+      ];
+
+      it.each(cases)('%s', async (_name, header) => {
+        const authorization = await header();
+        const req = t.http().get('/api/v1/devices/me');
+        if (authorization) req.set('Authorization', authorization);
+        const response = await req;
+        expect(response.status).toBe(401);
+        expect(response.body).toMatchObject({ statusCode: 401, message: expect.any(String) });
+      });
+
+      it('the same well-formed token is accepted (the cases above fail for their reason only)', async () => {
+        await t
+          .http()
+          .get('/api/v1/devices/me')
+          .set('Authorization', `Bearer ${forgeJwt(valid(), { secret: secret() })}`)
+          .expect(200);
+      });
+
+      it('for a revoked device, at once', async () => {
+        const device = await registerDevice(t);
+        await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+        await t.dataSource.query('UPDATE devices SET revoked_at = now() WHERE id = $1', [
+          device.deviceId,
+        ]);
+        await t.http().get('/api/v1/devices/me').set(device.auth).expect(401);
+      });
+    });
+  });
+});
