@@ -55,7 +55,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-   
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

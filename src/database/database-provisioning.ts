@@ -17,7 +17,7 @@ export async function provisionDatabase(log: (line: string) => void): Promise<Pr
   if (config.url) return { url: config.url, embedded: false, stop: async () => undefined };
 
   const startedAt = Date.now();
-  const server = await EmbeddedPostgresServer.start({ ...config.embedded, log: () => undefined });
+  const server = await EmbeddedPostgresServer.start({ ...config.embedded, log });
   log(
     `Embedded PostgreSQL ready in ${Date.now() - startedAt} ms on 127.0.0.1:${config.embedded.port} ` +
       `(data in ${config.embedded.dataDir}); set DATABASE_URL to use your own server`,

@@ -25,7 +25,7 @@ function bodyOf(exception: unknown): ErrorBody {
     return typeof response === 'string'
       ? { statusCode, message: response }
       : {
-          ...(response),
+          ...response,
           statusCode,
           message: (response as ErrorBody).message ?? exception.message,
         };
@@ -46,7 +46,8 @@ function bodyOf(exception: unknown): ErrorBody {
 
 /**
  * Every error leaves as JSON `{ statusCode, message, ... }`, including the ones Nest's own
- * handler does not shape (body-parser failures). Unexpected errors are logged, never echoed.
+ * handler does not shape (body-parser failures). Unexpected errors are logged, never echoed
+ * to the client.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -55,7 +56,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = bodyOf(exception);
-    if (body.statusCode >= 500) {
+    if (!(exception instanceof HttpException) && body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
     if (response.headersSent) return;

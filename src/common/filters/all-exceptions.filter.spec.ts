@@ -1,0 +1,55 @@
+import { ArgumentsHost, ConflictException, Logger } from '@nestjs/common';
+import { AllExceptionsFilter } from './all-exceptions.filter';
+
+function hostWith(response: {
+  status: jest.Mock;
+  json: jest.Mock;
+  headersSent: boolean;
+}): ArgumentsHost {
+  return { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+}
+
+describe('AllExceptionsFilter', () => {
+  const filter = new AllExceptionsFilter();
+  let response: { status: jest.Mock; json: jest.Mock; headersSent: boolean };
+  beforeEach(() => {
+    response = { status: jest.fn(), json: jest.fn(), headersSent: false };
+    response.status.mockReturnValue(response);
+  });
+
+  it('keeps extra fields of an HttpException body, such as conflicts', () => {
+    filter.catch(
+      new ConflictException({ message: 'pull first', conflicts: [{ table: 'games', id: 'g1' }] }),
+      hostWith(response),
+    );
+    expect(response.status).toHaveBeenCalledWith(409);
+    expect(response.json).toHaveBeenCalledWith({
+      statusCode: 409,
+      message: 'pull first',
+      conflicts: [{ table: 'games', id: 'g1' }],
+    });
+  });
+
+  it('turns a body-parser size error into a JSON 413', () => {
+    filter.catch(
+      Object.assign(new Error('too large'), { status: 413, type: 'entity.too.large' }),
+      hostWith(response),
+    );
+    expect(response.status).toHaveBeenCalledWith(413);
+    expect(response.json).toHaveBeenCalledWith({
+      statusCode: 413,
+      message: 'Request body is larger than the configured limit',
+    });
+  });
+
+  it('answers an unexpected error with a generic 500 and logs it instead of echoing it', () => {
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    filter.catch(new Error('password=hunter2'), hostWith(response));
+    expect(response.json).toHaveBeenCalledWith({
+      statusCode: 500,
+      message: 'Internal server error',
+    });
+    expect(log).toHaveBeenCalled();
+    log.mockRestore();
+  });
+});
