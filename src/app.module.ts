@@ -5,13 +5,21 @@ import databaseConfig from './database/config/database.config';
 import { DatabaseModule } from './database/database.module';
 import devicesConfig from './devices/config/devices.config';
 import { DevicesModule } from './devices/devices.module';
+import { GamesModule } from './games/games.module';
 import { HealthModule } from './health/health.module';
+import syncConfig from './sync/config/sync.config';
+import { SyncModule } from './sync/sync.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, load: [appConfig, databaseConfig, devicesConfig] }),
+    ConfigModule.forRoot({
+      isGlobal: true,
+      load: [appConfig, databaseConfig, devicesConfig, syncConfig],
+    }),
     DatabaseModule,
     DevicesModule,
+    GamesModule,
+    SyncModule,
     HealthModule,
   ],
 })

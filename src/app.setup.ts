@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AllConfigType } from './config/config.type';
@@ -17,6 +18,10 @@ import { validationOptions } from './utils/validation-options';
  */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get(ConfigService<AllConfigType, true>);
+  // A 10k-record push is a few MB; body-parser's default limit is 100 kB.
+  (app as NestExpressApplication).useBodyParser('json', {
+    limit: config.get('app.bodyLimit', { infer: true }),
+  });
   app.setGlobalPrefix(config.get('app.apiPrefix', { infer: true }), {
     exclude: [{ path: 'health', method: RequestMethod.GET }],
   });

@@ -5,6 +5,8 @@ export type AppConfig = {
   port: number;
   apiPrefix: string;
   logLevel: LogLevel;
+  /** Largest accepted request body (bytes-like string for body-parser, e.g. `10mb`); more answers 413. */
+  bodyLimit: string;
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;
 };

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import path from 'node:path';
 import { validateConfig } from '../utils/validate-config';
 import type { AppConfig, LogLevel } from './app-config.type';
@@ -24,6 +24,10 @@ class AppEnvVariables {
   @IsString()
   @IsOptional()
   DATA_DIR?: string;
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size such as 512kb or 10mb' })
+  @IsOptional()
+  BODY_LIMIT?: string;
 }
 
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -33,6 +37,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: vars.PORT ?? 3000,
     apiPrefix: 'api/v1',
     logLevel: vars.LOG_LEVEL ?? 'log',
+    bodyLimit: vars.BODY_LIMIT ?? '10mb',
     dataDir: path.resolve(vars.DATA_DIR ?? '.data'),
   };
 }

@@ -15,9 +15,11 @@ describe('loadAllConfig', () => {
       port: 3000,
       apiPrefix: 'api/v1',
       logLevel: 'log',
+      bodyLimit: '10mb',
       dataDir,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
+    expect(config.sync).toEqual({ maxPushRecords: 20_000 });
     expect(config.devices.jwtExpiresIn).toBe(30 * 86400);
   });
 

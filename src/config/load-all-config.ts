@@ -1,5 +1,6 @@
 import { loadDatabaseConfig } from '../database/config/database.config';
 import { loadDevicesConfig } from '../devices/config/devices.config';
+import { loadSyncConfig } from '../sync/config/sync.config';
 import { loadAppConfig } from './app.config';
 import { AllConfigType } from './config.type';
 
@@ -9,5 +10,6 @@ export function loadAllConfig(env: NodeJS.ProcessEnv = process.env): AllConfigTy
     app: loadAppConfig(env),
     database: loadDatabaseConfig(env),
     devices: loadDevicesConfig(env),
+    sync: loadSyncConfig(env),
   };
 }

@@ -11,6 +11,8 @@ import { DeviceJwtPayload } from './strategies/types/device-jwt-payload.type';
 
 /** `last_seen_at` is written at most this often per device, not on every request. */
 const LAST_SEEN_RESOLUTION_MS = 60_000;
+/** The database's clock in epoch milliseconds: one clock for every instance of the app. */
+export const NOW_MS_SQL = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -22,17 +24,20 @@ export class DevicesService {
   ) {}
 
   async register(dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
-    const device = await this.devices.save(
-      this.devices.create({ name: dto.name ?? null, platform: dto.platform ?? null }),
-    );
-    return this.issueToken(device);
+    const { identifiers } = await this.devices.insert({
+      name: dto.name ?? null,
+      platform: dto.platform ?? null,
+      // The sync clock starts at registration, so even a first pull answers a timestamp > 0.
+      lastStamp: () => NOW_MS_SQL,
+    });
+    return this.issueToken(identifiers[0].id as string);
   }
 
-  async issueToken(device: DeviceEntity): Promise<DeviceTokenDto> {
+  async issueToken(deviceId: string): Promise<DeviceTokenDto> {
     const expiresIn = this.config.get('devices.jwtExpiresIn', { infer: true });
-    const payload: DeviceJwtPayload = { sub: device.id };
+    const payload: DeviceJwtPayload = { sub: deviceId };
     return {
-      device_id: device.id,
+      device_id: deviceId,
       access_token: await this.jwt.signAsync(payload, { expiresIn, algorithm: 'HS256' }),
       token_type: 'Bearer',
       expires_in: expiresIn,

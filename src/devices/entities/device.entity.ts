@@ -17,6 +17,13 @@ export class DeviceEntity {
   @Column({ type: 'timestamptz', nullable: true })
   lastSeenAt!: Date | null;
 
+  /**
+   * The device's sync clock (epoch ms): the stamp of its last push, or its registration time.
+   * Pushes take `max(now, last_stamp + 1)` under this row's lock; pulls return it as `timestamp`.
+   */
+  @Column({ type: 'bigint' })
+  lastStamp!: string;
+
   /** Set once; every token of a revoked device answers 401. */
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;

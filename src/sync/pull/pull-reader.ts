@@ -1,0 +1,41 @@
+import { QueryRunner } from 'typeorm';
+import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
+
+const q = (name: string) => `"${name}"`;
+
+/**
+ * The whole `changes` object of a pull, built as JSON text by PostgreSQL in one statement:
+ * no entity hydration, and bigint dates come out as JSON numbers. Parameters: $1 the device,
+ * then one "since" stamp per table (registry order). Live rows changed since go in `updated`
+ * (never `created`: the client may hold them already), tombstones in `deleted`; a table read
+ * from 0 (first sync, or added by a client migration) lists no deletions.
+ */
+function pullSql(): string {
+  const tables = SYNC_TABLES.map((table: SyncTable, i) => {
+    const since = `$${i + 2}::int8`;
+    const fields = wireColumns(table)
+      .map((c) => `'${c}', ${q(c)}`)
+      .join(', ');
+    const from = `FROM ${q(table.name)} WHERE "device_id" = $1 AND "stamp" > ${since}`;
+    return `'${table.name}', json_build_object(
+      'created', '[]'::json,
+      'updated', COALESCE((SELECT json_agg(json_build_object(${fields})) ${from} AND "deleted_at" IS NULL), '[]'::json),
+      'deleted', COALESCE((SELECT json_agg("id") ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0), '[]'::json))`;
+  });
+  return `SELECT json_build_object(${tables.join(',\n')})::text AS "changes"`;
+}
+
+const PULL_SQL = pullSql();
+
+/** `sinceByTable` maps a table name to the stamp to read from (0: every live row). */
+export async function readChanges(
+  runner: QueryRunner,
+  deviceId: string,
+  sinceByTable: Map<string, number>,
+): Promise<string> {
+  const [row] = (await runner.query(PULL_SQL, [
+    deviceId,
+    ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0),
+  ])) as Array<{ changes: string }>;
+  return row.changes;
+}

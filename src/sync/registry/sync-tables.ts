@@ -1,0 +1,87 @@
+import { GamePlayerEntity } from '../../games/entities/game-player.entity';
+import { GameEntity } from '../../games/entities/game.entity';
+import { RoundEntity } from '../../games/entities/round.entity';
+import { ScoreEntity } from '../../games/entities/score.entity';
+import { SyncRecordEntity } from '../../games/entities/sync-record.entity';
+import { idColumn, intColumn, msColumn, stringColumn, SyncColumn } from './sync-column';
+
+export type SyncTable = {
+  /** Table name, on the wire and in PostgreSQL. */
+  name: string;
+  entity: new () => SyncRecordEntity;
+  /** Wire columns besides `id`, in wire order. */
+  columns: Record<string, SyncColumn>;
+  /**
+   * Parent links (column -> parent table). They drive the delete cascade and the 422 rule;
+   * other id columns (winner_id, caller_id) are stored as given.
+   */
+  parents: Record<string, string>;
+};
+
+/**
+ * The one description of the synced tables. Pull, push, validation, the delete cascade and the
+ * OpenAPI schemas are all derived from it: a new table is an entity, a migration and an entry
+ * here. Parents come before their children.
+ */
+export const SYNC_TABLES: readonly SyncTable[] = [
+  {
+    name: 'games',
+    entity: GameEntity,
+    columns: {
+      name: stringColumn(200, { nullable: true, example: 'Friday night' }),
+      target_score: intColumn({ example: 500 }),
+      status: stringColumn(32, { example: 'active' }),
+      winner_id: idColumn({ nullable: true, example: null, description: 'A game_players id' }),
+      started_at: msColumn(),
+      ended_at: msColumn({ nullable: true, example: null }),
+    },
+    parents: {},
+  },
+  {
+    name: 'game_players',
+    entity: GamePlayerEntity,
+    columns: {
+      game_id: idColumn({ example: 'game-1' }),
+      name: stringColumn(100, { example: 'Ana' }),
+      position: intColumn({ example: 1 }),
+      current_total: intColumn({ example: 120 }),
+    },
+    parents: { game_id: 'games' },
+  },
+  {
+    name: 'rounds',
+    entity: RoundEntity,
+    columns: {
+      game_id: idColumn({ example: 'game-1' }),
+      round_number: intColumn({ example: 1 }),
+      caller_id: idColumn({
+        nullable: true,
+        example: 'player-1',
+        description: 'A game_players id',
+      }),
+      created_at: msColumn(),
+    },
+    parents: { game_id: 'games' },
+  },
+  {
+    name: 'scores',
+    entity: ScoreEntity,
+    columns: {
+      round_id: idColumn({ example: 'round-1' }),
+      player_id: idColumn({ example: 'player-1' }),
+      raw_score: intColumn({ example: 35 }),
+      bonus_applied: intColumn({ example: 0 }),
+      final_score: intColumn({ example: 35 }),
+      total_after: intColumn({ example: 155 }),
+    },
+    parents: { round_id: 'rounds', player_id: 'game_players' },
+  },
+];
+
+export const SYNC_TABLE_NAMES = SYNC_TABLES.map((table) => table.name);
+
+export const syncTable = (name: string): SyncTable | undefined =>
+  SYNC_TABLES.find((table) => table.name === name);
+
+/** `id` plus the table's columns: what every record carries on the wire. */
+export const wireColumns = (table: SyncTable): string[] => ['id', ...Object.keys(table.columns)];

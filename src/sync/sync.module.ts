@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
+import { GamesModule } from '../games/games.module';
+import { SyncController } from './sync.controller';
+import { SyncService } from './sync.service';
+import { PushBodyPipe } from './validation/push-body.pipe';
+
+@Module({
+  imports: [DevicesModule, GamesModule],
+  controllers: [SyncController],
+  providers: [SyncService, PushBodyPipe],
+})
+export class SyncModule {}

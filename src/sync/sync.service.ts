@@ -1,0 +1,115 @@
+import {
+  BadRequestException,
+  ConflictException,
+  Injectable,
+  Logger,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { DataSource, QueryRunner } from 'typeorm';
+import { PullQueryDto } from './dto/pull-query.dto';
+import { PushResponseDto } from './dto/push-response.dto';
+import { readChanges } from './pull/pull-reader';
+import { idsToLoad, planPush } from './push/push-plan';
+import { PushWriter } from './push/push-writer';
+import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
+import { lockDeviceClock, readDeviceClock, saveDeviceClock } from './sync-clock';
+import { PushRequest } from './validation/push-body.pipe';
+
+/** Owns the sync transactions: one QueryRunner transaction per pull and per push. */
+@Injectable()
+export class SyncService {
+  private readonly logger = new Logger(SyncService.name);
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Everything committed for the device since `last_pulled_at`, read from one REPEATABLE READ
+   * snapshot together with the device clock it returns as `timestamp`. Returns the response as
+   * JSON text, built by PostgreSQL.
+   */
+  async pull(deviceId: string, query: PullQueryDto): Promise<string> {
+    const since = query.last_pulled_at ?? 0;
+    return this.inTransaction('REPEATABLE READ', async (runner) => {
+      await runner.query('SET TRANSACTION READ ONLY');
+      const timestamp = await readDeviceClock(runner, deviceId);
+      this.assertIssued(since, timestamp);
+      const sinceByTable = new Map(SYNC_TABLE_NAMES.map((name) => [name, since]));
+      // Tables (or columns) a client migration added: it has none of their rows yet.
+      const migration = query.migration;
+      for (const name of [
+        ...(migration?.tables ?? []),
+        ...(migration?.columns ?? []).map((c) => c.table),
+      ]) {
+        if (syncTable(name)) sinceByTable.set(name, 0);
+      }
+      const changes = await readChanges(runner, deviceId, sinceByTable);
+      return `{"changes":${changes},"timestamp":${timestamp}}`;
+    });
+  }
+
+  /** Applies a whole push in one transaction, or nothing (409, 422, 400). */
+  async push(
+    deviceId: string,
+    { changes, lastPulledAt, records }: PushRequest,
+  ): Promise<PushResponseDto> {
+    const startedAt = Date.now();
+    await this.inTransaction('READ COMMITTED', async (runner) => {
+      // Serialises this device's pushes and fixes their stamp order.
+      const clock = await lockDeviceClock(runner, deviceId);
+      this.assertIssued(lastPulledAt, clock.lastStamp);
+      const writer = new PushWriter(runner, deviceId);
+      const plan = planPush(changes, await writer.loadExisting(idsToLoad(changes)), lastPulledAt);
+      if (plan.kind === 'conflict') {
+        throw new ConflictException({
+          statusCode: 409,
+          message: 'Some records changed on the server after last_pulled_at: pull, then push again',
+          conflicts: plan.conflicts,
+        });
+      }
+      if (plan.kind === 'orphans') {
+        throw new UnprocessableEntityException({
+          statusCode: 422,
+          message: plan.orphans.map(
+            (o) =>
+              `${o.table} ${o.id}: ${o.column} ${o.parent_id} is not a record of this device (neither on the server nor in this push)`,
+          ),
+          orphans: plan.orphans,
+        });
+      }
+      if (records === 0) return;
+      await writer.apply(plan.tables, clock.nextStamp);
+      await saveDeviceClock(runner, deviceId, clock.nextStamp);
+    });
+    this.logger.debug(`push device=${deviceId} records=${records} ms=${Date.now() - startedAt}`);
+    return { ok: true };
+  }
+
+  /** A last_pulled_at above the device clock was never issued by this server. */
+  private assertIssued(lastPulledAt: number, deviceClock: number): void {
+    if (lastPulledAt > deviceClock) {
+      throw new BadRequestException({
+        statusCode: 400,
+        message: `last_pulled_at ${lastPulledAt} was not issued by this server (the latest for this device is ${deviceClock})`,
+      });
+    }
+  }
+
+  private async inTransaction<T>(
+    isolation: 'READ COMMITTED' | 'REPEATABLE READ',
+    work: (runner: QueryRunner) => Promise<T>,
+  ): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction(isolation);
+      const result = await work(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}
