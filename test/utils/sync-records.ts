@@ -50,9 +50,9 @@ export type ChangesInput = Partial<
   Record<'games' | 'game_players' | 'rounds' | 'scores', TableChangesInput>
 >;
 
-/** All four tables with all three arrays, as the WatermelonDB client sends them. */
+/** All four tables with all three arrays, as the WatermelonDB client sends them (plus any extra key given). */
 export function changes(input: ChangesInput): Record<string, Required<TableChangesInput>> {
-  const result: Record<string, Required<TableChangesInput>> = {};
+  const result = { ...input } as Record<string, Required<TableChangesInput>>;
   for (const table of ['games', 'game_players', 'rounds', 'scores'] as const) {
     result[table] = { created: [], updated: [], deleted: [], ...input[table] };
   }

@@ -1,8 +1,8 @@
 import { SYNC_TABLES, SyncTable, syncTable } from '../registry/sync-tables';
 import { PushChanges, WireRecord } from '../validation/validate-push-changes';
 
-/** What the server holds for an id the push mentions. */
-export type ExistingRow = { stamp: number; deleted: boolean };
+/** What the server holds for an id the push mentions: its stamp, tombstone and wire values. */
+export type ExistingRow = { stamp: number; deleted: boolean; values: WireRecord };
 export type ExistingRows = Map<SyncTable, Map<string, ExistingRow>>;
 
 export type TableRef = { table: string; id: string };
@@ -19,6 +19,9 @@ export type PushPlan =
   | { kind: 'apply'; tables: Map<SyncTable, TablePlan> }
   | { kind: 'conflict'; conflicts: TableRef[] }
   | { kind: 'orphans'; orphans: Orphan[] };
+
+const sameValues = (table: SyncTable, stored: WireRecord, pushed: WireRecord) =>
+  Object.keys(table.columns).every((column) => stored[column] === pushed[column]);
 
 /**
  * Ids to look up before planning, per table: every id the push names, plus the parents its
@@ -40,7 +43,8 @@ export function idsToLoad(changes: PushChanges): Map<SyncTable, Set<string>> {
 
 /**
  * The push rules of the contract, as a pure function of the push and the rows it touches:
- * - a record changed on the server after `lastPulledAt` is a conflict (nothing is applied);
+ * - a record changed on the server after `lastPulledAt` is a conflict (nothing is applied),
+ *   unless the push would leave it exactly as it is (a replay);
  * - a child whose parent is deleted (on the server, or in this push) is stored deleted;
  *   deletion wins over a later update of a tombstoned record;
  * - a child whose parent the device never had is an orphan (422);
@@ -54,13 +58,19 @@ export function planPush(
   const conflicts: TableRef[] = [];
   for (const [table, { created, updated, deleted }] of changes) {
     const rows = existing.get(table)!;
-    for (const id of [
-      ...created.map((r) => r.id as string),
-      ...updated.map((r) => r.id as string),
-      ...deleted,
-    ]) {
+    const newer = (id: string) => {
       const row = rows.get(id);
-      if (row && row.stamp > lastPulledAt) conflicts.push({ table: table.name, id });
+      return row && row.stamp > lastPulledAt ? row : undefined;
+    };
+    // A change that would leave the server row as it is (a replayed push) is not a conflict.
+    for (const record of [...created, ...updated]) {
+      const row = newer(record.id as string);
+      if (row && (row.deleted || !sameValues(table, row.values, record))) {
+        conflicts.push({ table: table.name, id: record.id as string });
+      }
+    }
+    for (const id of deleted) {
+      if (newer(id)?.deleted === false) conflicts.push({ table: table.name, id });
     }
   }
   if (conflicts.length) return { kind: 'conflict', conflicts };

@@ -1,6 +1,7 @@
 import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
+import { WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
 
 const q = (name: string) => `"${name}"`;
@@ -28,6 +29,16 @@ function upsertSql(table: SyncTable): string {
       "deleted_at" = COALESCE(${q(table.name)}."deleted_at", EXCLUDED."deleted_at")`;
 }
 
+/** node-postgres returns bigint as text; wire dates are numbers. */
+function toWire(table: SyncTable, row: Record<string, unknown>): WireRecord {
+  const record: WireRecord = { id: row.id as string };
+  for (const [name, column] of Object.entries(table.columns)) {
+    const value = row[name] as string | number | null;
+    record[name] = column.kind === 'ms' && value !== null ? Number(value) : value;
+  }
+  return record;
+}
+
 const UPSERT_SQL = new Map(SYNC_TABLES.map((table) => [table, upsertSql(table)]));
 
 /** Reads, upserts and tombstones of one push; every statement is scoped by the device. */
@@ -45,11 +56,17 @@ export class PushWriter {
       existing.set(table, rows);
       if (tableIds.size === 0) continue;
       const found = (await this.runner.query(
-        `SELECT "id", "stamp", "deleted_at" IS NOT NULL AS "deleted"
+        `SELECT "stamp", "deleted_at" IS NOT NULL AS "deleted", ${wireColumns(table).map(q).join(', ')}
          FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY($2::varchar[])`,
         [this.deviceId, [...tableIds]],
-      )) as Array<{ id: string; stamp: string; deleted: boolean }>;
-      for (const row of found) rows.set(row.id, { stamp: Number(row.stamp), deleted: row.deleted });
+      )) as Array<Record<string, string | number | boolean | null>>;
+      for (const { stamp, deleted, ...values } of found) {
+        rows.set(values.id as string, {
+          stamp: Number(stamp),
+          deleted: deleted === true,
+          values: toWire(table, values),
+        });
+      }
     }
     return existing;
   }

@@ -1,0 +1,80 @@
+import { ConflictException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { DataSource, QueryRunner } from 'typeorm';
+import { SYNC_TABLES } from './registry/sync-tables';
+import { SyncService } from './sync.service';
+import { PushRequest } from './validation/push-body.pipe';
+
+/** The QueryRunner is mocked: this spec is about transaction handling, not SQL (e2e covers that). */
+function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
+  const runner = {
+    isTransactionActive: false,
+    connect: jest.fn(),
+    startTransaction: jest.fn(async () => void (runner.isTransactionActive = true)),
+    commitTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
+    rollbackTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
+    release: jest.fn(),
+    query,
+  };
+  return runner as unknown as jest.Mocked<QueryRunner>;
+}
+
+const emptyPush = (lastPulledAt: number): PushRequest => ({
+  changes: new Map(SYNC_TABLES.map((t) => [t, { created: [], updated: [], deleted: [] }])),
+  lastPulledAt,
+  records: 0,
+});
+
+describe('SyncService transactions', () => {
+  let runner: jest.Mocked<QueryRunner>;
+  let service: SyncService;
+
+  async function build(query: jest.Mock) {
+    runner = mockRunner(query);
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        SyncService,
+        { provide: DataSource, useValue: { createQueryRunner: () => runner } },
+      ],
+    }).compile();
+    service = moduleRef.get(SyncService);
+  }
+
+  it('commits and releases a push that succeeds', async () => {
+    await build(jest.fn(async () => [{ last_stamp: '100', next_stamp: '101' }]));
+    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    expect(runner.startTransaction).toHaveBeenCalledWith('READ COMMITTED');
+    expect(runner.commitTransaction).toHaveBeenCalled();
+    expect(runner.rollbackTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('rolls back and releases when a push is refused', async () => {
+    const changes = emptyPush(100);
+    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    await build(
+      jest.fn(async (sql: string) =>
+        sql.includes('FOR UPDATE')
+          ? [{ last_stamp: '200', next_stamp: '201' }]
+          : [{ id: 'g1', stamp: '150', deleted: false }],
+      ),
+    );
+    await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
+    expect(runner.rollbackTransaction).toHaveBeenCalled();
+    expect(runner.commitTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('rolls back and releases when the database fails mid-pull', async () => {
+    await build(
+      jest
+        .fn()
+        .mockResolvedValueOnce(undefined)
+        .mockRejectedValueOnce(new Error('connection lost')),
+    );
+    await expect(service.pull('device', {})).rejects.toThrow('connection lost');
+    expect(runner.startTransaction).toHaveBeenCalledWith('REPEATABLE READ');
+    expect(runner.rollbackTransaction).toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,61 @@
+import { ChangesInput, changes } from './sync-records';
+import { RegisteredDevice, TestApp } from './test-app';
+
+export type PullBody = {
+  changes: Record<
+    string,
+    {
+      created: Array<Record<string, unknown>>;
+      updated: Array<Record<string, unknown>>;
+      deleted: string[];
+    }
+  >;
+  timestamp: number;
+};
+
+/** Thin wrappers over the two sync endpoints for one device. */
+export function syncApi(t: TestApp, device: RegisteredDevice) {
+  const pull = (query: Record<string, string | number> = {}) =>
+    t.http().get('/api/v1/sync/pull').query(query).set(device.auth);
+  const push = (input: ChangesInput | Record<string, unknown>, lastPulledAt: unknown) =>
+    t
+      .http()
+      .post('/api/v1/sync/push')
+      .set(device.auth)
+      .send({ changes: changes(input as ChangesInput), last_pulled_at: lastPulledAt });
+  return {
+    pull,
+    push,
+    /** Pulls and returns the body, failing on anything but 200. */
+    async pullOk(lastPulledAt?: number): Promise<PullBody> {
+      const response = await pull(
+        lastPulledAt === undefined ? {} : { last_pulled_at: lastPulledAt },
+      );
+      if (response.status !== 200)
+        throw new Error(`pull answered ${response.status}: ${response.text}`);
+      return response.body as PullBody;
+    },
+    /** Pulls for a fresh timestamp, then pushes with it, failing on anything but 200. */
+    async pushOk(input: ChangesInput): Promise<void> {
+      const { timestamp } = (await pull()).body as PullBody;
+      const response = await push(input, timestamp);
+      if (response.status !== 200)
+        throw new Error(`push answered ${response.status}: ${response.text}`);
+    },
+  };
+}
+
+/** Every row of a device across the four tables, to prove that a refused request changed nothing. */
+export async function snapshotDevice(t: TestApp, deviceId: string): Promise<unknown> {
+  const tables: Record<string, unknown> = {};
+  for (const table of ['games', 'game_players', 'rounds', 'scores']) {
+    tables[table] = await t.dataSource.query(
+      `SELECT * FROM "${table}" WHERE device_id = $1 ORDER BY id`,
+      [deviceId],
+    );
+  }
+  const [device] = await t.dataSource.query('SELECT last_stamp FROM devices WHERE id = $1', [
+    deviceId,
+  ]);
+  return { tables, device };
+}
