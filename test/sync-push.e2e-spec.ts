@@ -74,17 +74,18 @@ describe('POST /api/v1/sync/push (e2e)', () => {
     });
 
     it('ignores _status, _changed and unknown keys; pulls never carry them', async () => {
-      const g = { ...game(), _status: 'created', _changed: 'name,status', color: 'red' };
+      const base = game();
+      const g = { ...base, _status: 'created', _changed: 'name,status', color: 'red' };
       await pushExpecting(200, { games: { created: [g] } });
       const { changes } = await api.pullOk();
       expect(changes.games.updated).toEqual([
         {
-          id: g.id,
-          name: g.name,
+          id: base.id,
+          name: base.name,
           target_score: 500,
           status: 'active',
           winner_id: null,
-          started_at: g.started_at,
+          started_at: base.started_at,
           ended_at: null,
         },
       ]);

@@ -9,7 +9,18 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/dto/error-response.dto';
 import { CurrentDevice } from '../devices/decorators/current-device.decorator';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { DeviceJwtGuard } from '../devices/guards/device-jwt.guard';
@@ -17,17 +28,31 @@ import { PullQueryDto } from './dto/pull-query.dto';
 import { PullResponseDto } from './dto/pull-response.dto';
 import { PushBodyDto } from './dto/push-body.dto';
 import { PushResponseDto } from './dto/push-response.dto';
+import { ConflictResponseDto, UnprocessableResponseDto } from './dto/sync-errors.dto';
 import { SyncService } from './sync.service';
 import { PushBodyPipe, PushRequest } from './validation/push-body.pipe';
 
 @ApiTags('sync')
 @ApiBearerAuth()
 @UseGuards(DeviceJwtGuard)
+@ApiUnauthorizedResponse({
+  type: ErrorResponseDto,
+  description: 'Missing, invalid or expired token, or revoked device',
+})
+@ApiBadRequestResponse({
+  type: ErrorResponseDto,
+  description: 'Every offending path, nothing applied',
+})
 @Controller('sync')
 export class SyncController {
   constructor(private readonly sync: SyncService) {}
 
   @Get('pull')
+  @ApiOperation({
+    summary: 'Pull changes since last_pulled_at',
+    description:
+      'Leave last_pulled_at empty for a first sync (every live record). Pass the returned `timestamp` back next time.',
+  })
   // The body is JSON text built by PostgreSQL; it is sent as it is.
   @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOkResponse({ type: PullResponseDto })
@@ -37,7 +62,25 @@ export class SyncController {
 
   @Post('push')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Push local changes (all or nothing)',
+    description:
+      'The example succeeds as-is (and again when replayed). To see a 409: push it once, change a value ' +
+      '(e.g. target_score) and push again with the same old last_pulled_at.',
+  })
   @ApiOkResponse({ type: PushResponseDto })
+  @ApiConflictResponse({
+    type: ConflictResponseDto,
+    description: 'Records changed after last_pulled_at: pull, then push again',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: UnprocessableResponseDto,
+    description: 'A parent the device never had',
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponseDto,
+    description: 'Body or record count over the limit: split the push',
+  })
   push(
     @CurrentDevice() device: DeviceEntity,
     @Body(PushBodyPipe) body: PushBodyDto | PushRequest,

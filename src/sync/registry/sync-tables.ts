@@ -8,6 +8,8 @@ import { idColumn, intColumn, msColumn, stringColumn, SyncColumn } from './sync-
 export type SyncTable = {
   /** Table name, on the wire and in PostgreSQL. */
   name: string;
+  /** One record's name in the OpenAPI schemas (`Game` -> `GameRecord`, `GamesChanges`). */
+  recordName: string;
   entity: new () => SyncRecordEntity;
   /** Wire columns besides `id`, in wire order. */
   columns: Record<string, SyncColumn>;
@@ -26,6 +28,7 @@ export type SyncTable = {
 export const SYNC_TABLES: readonly SyncTable[] = [
   {
     name: 'games',
+    recordName: 'Game',
     entity: GameEntity,
     columns: {
       name: stringColumn(200, { nullable: true, example: 'Friday night' }),
@@ -39,6 +42,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
   },
   {
     name: 'game_players',
+    recordName: 'GamePlayer',
     entity: GamePlayerEntity,
     columns: {
       game_id: idColumn({ example: 'game-1' }),
@@ -50,6 +54,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
   },
   {
     name: 'rounds',
+    recordName: 'Round',
     entity: RoundEntity,
     columns: {
       game_id: idColumn({ example: 'game-1' }),
@@ -65,6 +70,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
   },
   {
     name: 'scores',
+    recordName: 'Score',
     entity: ScoreEntity,
     columns: {
       round_id: idColumn({ example: 'round-1' }),

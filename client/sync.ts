@@ -1,0 +1,165 @@
+import type { Database } from '@nozbe/watermelondb';
+import {
+  synchronize,
+  type SyncLog,
+  type SyncPullArgs,
+  type SyncPullResult,
+  type SyncPushArgs,
+} from '@nozbe/watermelondb/sync';
+
+export type SyncOptions = {
+  /** Server origin, e.g. `https://sync.example.com` (no trailing slash, no `/api/v1`). */
+  apiUrl: string;
+  /** The device's bearer token; asked for at every attempt, so a refreshed token is picked up. */
+  getToken: () => string | Promise<string>;
+  /** Defaults to the global `fetch`; injectable for tests and custom transports. */
+  fetch?: typeof fetch;
+  /**
+   * Called on a 401 (token expired, device revoked). Return a new token to retry once with it;
+   * return nothing to give up (the 401 `SyncHttpError` is thrown).
+   */
+  onUnauthorized?: (
+    error: SyncHttpError,
+  ) => string | null | undefined | Promise<string | null | undefined>;
+};
+
+/**
+ * A non-2xx answer of the sync API. Throwing (rather than returning) is what keeps a refused push
+ * from being marked as synced: WatermelonDB only marks local changes once pushChanges resolves.
+ */
+export class SyncHttpError extends Error {
+  override readonly name = 'SyncHttpError';
+
+  constructor(
+    message: string,
+    readonly status: number,
+    /** The parsed JSON error body (`{ statusCode, message, conflicts? }`), or its raw text. */
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The sync currently running for each database (see syncDatabase). */
+const running = new WeakMap<Database, Promise<SyncLog>>();
+
+/**
+ * Pulls then pushes `database` against the sync server and resolves with the WatermelonDB log.
+ *
+ * Concurrency: WatermelonDB aborts a synchronize() that overlaps another one on the same database,
+ * so a call made while a sync of this database is running does not start a second one: it returns
+ * the SAME promise as the running sync. Local changes made after that sync collected them are
+ * left for the next call.
+ *
+ * Retries: a 409 (a record changed on the server since our last pull) retries the whole sync
+ * once, as the WatermelonDB docs advise: the new pull merges the server's version and the push is
+ * tried again. A 401 asks `onUnauthorized` for a new token and retries once with it.
+ */
+export function syncDatabase(database: Database, options: SyncOptions): Promise<SyncLog> {
+  const current = running.get(database);
+  if (current) return current;
+  const run: Promise<SyncLog> = syncWithRetries(database, options).finally(() => {
+    if (running.get(database) === run) running.delete(database);
+  });
+  running.set(database, run);
+  return run;
+}
+
+async function syncWithRetries(database: Database, options: SyncOptions): Promise<SyncLog> {
+  let conflictRetried = false;
+  let tokenOverride: string | undefined;
+  for (;;) {
+    const log: SyncLog = {}; // one per attempt: the one returned describes the sync that worked
+    try {
+      const token = tokenOverride ?? (await options.getToken());
+      await synchronize({
+        database,
+        pullChanges: (args) => pull(options, token, args),
+        pushChanges: (args) => push(options, token, args),
+        // The server sends every live record in `updated` (CONTRACT.md, Pull).
+        sendCreatedAsUpdated: true,
+        // Schema version 1 is the first synced one; later migrations make migration syncs.
+        migrationsEnabledAtVersion: 1,
+        log,
+      });
+      return log;
+    } catch (error) {
+      if (!(error instanceof SyncHttpError)) throw error;
+      if (error.status === 409 && !conflictRetried) {
+        conflictRetried = true;
+        continue;
+      }
+      if (error.status === 401 && tokenOverride === undefined && options.onUnauthorized) {
+        const newToken = await options.onUnauthorized(error);
+        if (newToken) {
+          tokenOverride = newToken;
+          continue;
+        }
+      }
+      throw error;
+    }
+  }
+}
+
+async function pull(
+  options: SyncOptions,
+  token: string,
+  { lastPulledAt, schemaVersion, migration }: SyncPullArgs,
+): Promise<SyncPullResult> {
+  // Absent means "first sync": WatermelonDB passes null before the first pull.
+  const since = lastPulledAt ? `last_pulled_at=${lastPulledAt}&` : '';
+  // `migration` is null unless a migration sync is due; the server takes the text `null` too.
+  const path =
+    `/api/v1/sync/pull?${since}schema_version=${schemaVersion}` +
+    `&migration=${encodeURIComponent(JSON.stringify(migration ?? null))}`;
+  const body = await request(options, token, 'pull', path, { method: 'GET' });
+  return body as SyncPullResult;
+}
+
+async function push(
+  options: SyncOptions,
+  token: string,
+  { changes, lastPulledAt }: SyncPushArgs,
+): Promise<void> {
+  await request(options, token, 'push', '/api/v1/sync/push', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ changes, last_pulled_at: lastPulledAt }),
+  });
+}
+
+/** One API call; resolves with the parsed JSON body of a 2xx answer, throws SyncHttpError otherwise. */
+async function request(
+  options: SyncOptions,
+  token: string,
+  what: 'pull' | 'push',
+  path: string,
+  init: RequestInit,
+): Promise<unknown> {
+  const doFetch = options.fetch ?? fetch;
+  const response = await doFetch(`${options.apiUrl}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` },
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's error page, an empty body): keep the text.
+  }
+  if (response.ok) return body;
+  if (response.status === 401) {
+    throw new SyncHttpError(
+      `Sync ${what} refused with 401 Unauthorized: the device token is missing, expired or the device was revoked; register the device again`,
+      401,
+      body,
+    );
+  }
+  const detail = (body as { message?: unknown } | null)?.message ?? text;
+  throw new SyncHttpError(
+    `Sync ${what} failed with HTTP ${response.status}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`,
+    response.status,
+    body,
+  );
+}
