@@ -22,13 +22,16 @@ export function configureApp(app: INestApplication): INestApplication {
   (app as NestExpressApplication).useBodyParser('json', {
     limit: config.get('app.bodyLimit', { infer: true }),
   });
-  app.setGlobalPrefix(config.get('app.apiPrefix', { infer: true }), {
-    exclude: [{ path: 'health', method: RequestMethod.GET }],
-  });
+  setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
   app.useGlobalPipes(new ValidationPipe(validationOptions));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalInterceptors(new ClassSerializerInterceptor(app.get(Reflector)));
   return app;
+}
+
+/** Everything under /api/v1 except the operators' /health (docs are mounted outside Nest's router). */
+export function setApiPrefix(app: INestApplication, prefix: string): void {
+  app.setGlobalPrefix(prefix, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

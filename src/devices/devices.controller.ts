@@ -1,5 +1,14 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/dto/error-response.dto';
 import { CurrentDevice } from './decorators/current-device.decorator';
 import { DevicesService } from './devices.service';
 import { DeviceProfileDto } from './dto/device-profile.dto';
@@ -15,13 +24,17 @@ export class DevicesController {
 
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Register this phone; use access_token with "Authorize"' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiCreatedResponse({ type: DeviceTokenDto, description: 'The new device and its bearer token' })
   register(@Body() dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
     return this.devices.register(dto);
   }
 
   @Get('me')
+  @ApiOperation({ summary: 'The device behind the token' })
   @ApiBearerAuth()
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   @UseGuards(DeviceJwtGuard)
   @ApiOkResponse({ type: DeviceProfileDto })
   me(@CurrentDevice() device: DeviceEntity): DeviceProfileDto {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckResult,
@@ -15,8 +15,10 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
   ) {}
 
-  /** 200 when PostgreSQL answers a ping within a second, 503 when it does not. */
   @Get()
+  @ApiOperation({
+    summary: '200 when PostgreSQL answers a ping within a second, 503 when it does not',
+  })
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.db.pingCheck('database', { timeout: 1000 })]);

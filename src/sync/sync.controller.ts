@@ -12,6 +12,7 @@ import {
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
@@ -68,6 +69,7 @@ export class SyncController {
       'The example succeeds as-is (and again when replayed). To see a 409: push it once, change a value ' +
       '(e.g. target_score) and push again with the same old last_pulled_at.',
   })
+  @ApiBody({ type: PushBodyDto })
   @ApiOkResponse({ type: PushResponseDto })
   @ApiConflictResponse({
     type: ConflictResponseDto,
@@ -83,8 +85,8 @@ export class SyncController {
   })
   push(
     @CurrentDevice() device: DeviceEntity,
-    @Body(PushBodyPipe) body: PushBodyDto | PushRequest,
+    @Body(PushBodyPipe) body: PushRequest,
   ): Promise<PushResponseDto> {
-    return this.sync.push(device.id, body as PushRequest);
+    return this.sync.push(device.id, body);
   }
 }

@@ -32,7 +32,7 @@ type Options = { nullable?: boolean; example?: unknown; description?: string };
 export const idColumn = (options: Options = {}): SyncColumn => ({
   kind: 'id',
   nullable: options.nullable ?? false,
-  example: options.example ?? 'kx7hq2mz9w1c3v5b',
+  example: 'example' in options ? options.example : 'kx7hq2mz9w1c3v5b',
   description: options.description,
 });
 
@@ -40,20 +40,20 @@ export const stringColumn = (maxLength: number, options: Options = {}): SyncColu
   kind: 'string',
   maxLength,
   nullable: options.nullable ?? false,
-  example: options.example ?? 'text',
+  example: 'example' in options ? options.example : 'text',
   description: options.description,
 });
 
 export const intColumn = (options: Options = {}): SyncColumn => ({
   kind: 'int',
   nullable: options.nullable ?? false,
-  example: options.example ?? 0,
+  example: 'example' in options ? options.example : 0,
   description: options.description,
 });
 
 export const msColumn = (options: Options = {}): SyncColumn => ({
   kind: 'ms',
   nullable: options.nullable ?? false,
-  example: options.example ?? 1764115200000,
+  example: 'example' in options ? options.example : 1764115200000,
   description: options.description ?? 'Epoch milliseconds',
 });
