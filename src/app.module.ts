@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ThrottlingModule } from './common/throttling/throttling.module';
 import appConfig from './config/app.config';
 import databaseConfig from './database/config/database.config';
 import { DatabaseModule } from './database/database.module';
@@ -17,6 +18,7 @@ import { SyncModule } from './sync/sync.module';
       load: [appConfig, databaseConfig, devicesConfig, syncConfig],
     }),
     DatabaseModule,
+    ThrottlingModule,
     DevicesModule,
     GamesModule,
     SyncModule,

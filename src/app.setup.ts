@@ -7,6 +7,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AllConfigType } from './config/config.type';
@@ -23,6 +24,16 @@ export function configureApp(app: INestApplication): INestApplication {
     limit: config.get('app.bodyLimit', { infer: true }),
   });
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
+  app.use(helmet());
+  const corsOrigins = config.get('app.corsOrigins', { infer: true });
+  if (corsOrigins.length) {
+    app.enableCors({
+      origin: corsOrigins.includes('*') ? true : corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600,
+    });
+  }
   app.useGlobalPipes(new ValidationPipe(validationOptions));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalInterceptors(new ClassSerializerInterceptor(app.get(Reflector)));

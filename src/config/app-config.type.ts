@@ -7,6 +7,16 @@ export type AppConfig = {
   logLevel: LogLevel;
   /** Largest accepted request body (bytes-like string for body-parser, e.g. `10mb`); more answers 413. */
   bodyLimit: string;
+  /** Allowed browser origins (CORS); empty: CORS off. `*` allows any origin. */
+  corsOrigins: string[];
+  throttle: {
+    enabled: boolean;
+    ttlMs: number;
+    /** Requests per device per window on authenticated routes. */
+    deviceLimit: number;
+    /** Registrations per client IP per window. */
+    registerLimit: number;
+  };
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;
 };

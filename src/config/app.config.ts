@@ -1,5 +1,14 @@
 import { registerAs } from '@nestjs/config';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsBooleanString,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import path from 'node:path';
 import { validateConfig } from '../utils/validate-config';
 import type { AppConfig, LogLevel } from './app-config.type';
@@ -25,6 +34,29 @@ class AppEnvVariables {
   @IsOptional()
   DATA_DIR?: string;
 
+  @IsString()
+  @IsOptional()
+  CORS_ORIGINS?: string;
+
+  @IsBooleanString()
+  @IsOptional()
+  THROTTLE_ENABLED?: string;
+
+  @IsInt()
+  @Min(1000)
+  @IsOptional()
+  THROTTLE_TTL_MS?: number;
+
+  @IsInt()
+  @Min(1)
+  @IsOptional()
+  THROTTLE_DEVICE_LIMIT?: number;
+
+  @IsInt()
+  @Min(1)
+  @IsOptional()
+  THROTTLE_REGISTER_LIMIT?: number;
+
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size such as 512kb or 10mb' })
   @IsOptional()
   BODY_LIMIT?: string;
@@ -38,6 +70,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiPrefix: 'api/v1',
     logLevel: vars.LOG_LEVEL ?? 'log',
     bodyLimit: vars.BODY_LIMIT ?? '10mb',
+    corsOrigins: (vars.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    throttle: {
+      enabled: vars.THROTTLE_ENABLED !== 'false',
+      ttlMs: vars.THROTTLE_TTL_MS ?? 60_000,
+      deviceLimit: vars.THROTTLE_DEVICE_LIMIT ?? 600,
+      registerLimit: vars.THROTTLE_REGISTER_LIMIT ?? 20,
+    },
     dataDir: path.resolve(vars.DATA_DIR ?? '.data'),
   };
 }

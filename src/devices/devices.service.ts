@@ -50,6 +50,10 @@ export class DevicesService {
     return this.devices.findOneBy({ id, revokedAt: IsNull() });
   }
 
+  async revoke(id: string): Promise<void> {
+    await this.devices.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
   async touch(device: DeviceEntity): Promise<void> {
     const now = new Date();
     if (

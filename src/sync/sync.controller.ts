@@ -1,45 +1,29 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  HttpStatus,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
 import { CurrentDevice } from '../devices/decorators/current-device.decorator';
 import { DeviceEntity } from '../devices/entities/device.entity';
-import { DeviceJwtGuard } from '../devices/guards/device-jwt.guard';
+import { DeviceAuth } from '../devices/decorators/device-auth.decorator';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PullResponseDto } from './dto/pull-response.dto';
 import { PushBodyDto } from './dto/push-body.dto';
 import { PushResponseDto } from './dto/push-response.dto';
 import { ConflictResponseDto, UnprocessableResponseDto } from './dto/sync-errors.dto';
 import { SyncService } from './sync.service';
-import { PushBodyPipe, PushRequest } from './validation/push-body.pipe';
+import { PushBodyPipe } from './validation/push-body.pipe';
+import type { PushRequest } from './validation/push-body.pipe';
 
 @ApiTags('sync')
-@ApiBearerAuth()
-@UseGuards(DeviceJwtGuard)
-@ApiUnauthorizedResponse({
-  type: ErrorResponseDto,
-  description: 'Missing, invalid or expired token, or revoked device',
-})
+@DeviceAuth()
 @ApiBadRequestResponse({
   type: ErrorResponseDto,
   description: 'Every offending path, nothing applied',

@@ -53,3 +53,58 @@ describe('AllExceptionsFilter', () => {
     log.mockRestore();
   });
 });
+
+describe('AllExceptionsFilter and an unavailable database', () => {
+  it.each([
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    [
+      'a server shutting down (57P01), wrapped by TypeORM',
+      {
+        message: 'query failed',
+        driverError: { code: '57P01', message: 'terminating connection' },
+      },
+    ],
+    ['a dropped connection', new Error('Connection terminated unexpectedly')],
+    [
+      'a statement timeout (57014)',
+      { message: 'canceling statement due to statement timeout', code: '57014' },
+    ],
+  ])('answers 503 with Retry-After for %s', (_name, error) => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const response = {
+      status: jest.fn(),
+      json: jest.fn(),
+      setHeader: jest.fn(),
+      headersSent: false,
+    };
+    response.status.mockReturnValue(response);
+    new AllExceptionsFilter().catch(error, hostWith(response));
+    expect(response.status).toHaveBeenCalledWith(503);
+    expect(response.setHeader).toHaveBeenCalledWith('Retry-After', '1');
+    expect(response.json).toHaveBeenCalledWith({
+      statusCode: 503,
+      message: 'The database is unavailable; retry shortly',
+    });
+    warn.mockRestore();
+  });
+
+  it('does not treat a unique violation (23505) as unavailability', () => {
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const response = {
+      status: jest.fn(),
+      json: jest.fn(),
+      setHeader: jest.fn(),
+      headersSent: false,
+    };
+    response.status.mockReturnValue(response);
+    new AllExceptionsFilter().catch(
+      { message: 'duplicate key', driverError: { code: '23505' } },
+      hostWith(response),
+    );
+    expect(response.status).toHaveBeenCalledWith(500);
+    log.mockRestore();
+  });
+});

@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { Response } from 'express';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 type ErrorBody = { statusCode: number; message: string | string[]; [key: string]: unknown };
 
@@ -29,6 +30,12 @@ function bodyOf(exception: unknown): ErrorBody {
           statusCode,
           message: (response as ErrorBody).message ?? exception.message,
         };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      message: 'The database is unavailable; retry shortly',
+    };
   }
   const status = middlewareStatus(exception);
   if (status) {
@@ -56,10 +63,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = bodyOf(exception);
-    if (!(exception instanceof HttpException) && body.statusCode >= 500) {
+    if (body.statusCode === 503 && !(exception instanceof HttpException)) {
+      this.logger.warn(
+        `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+    } else if (!(exception instanceof HttpException) && body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
     if (response.headersSent) return;
+    if (body.statusCode === 503) response.setHeader('Retry-After', '1');
     response.status(body.statusCode).json(body);
   }
 }

@@ -1,0 +1,29 @@
+import { applyDecorators, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { ErrorResponseDto } from '../../common/dto/error-response.dto';
+import { REGISTER_THROTTLER, ThrottlingGuard } from '../../common/throttling/throttling.guard';
+import { DeviceJwtGuard } from '../guards/device-jwt.guard';
+
+/**
+ * A route for authenticated devices: the device JWT first, then the per-device rate limit
+ * (it needs the device), with the matching OpenAPI answers.
+ */
+export const DeviceAuth = () =>
+  applyDecorators(
+    UseGuards(DeviceJwtGuard, ThrottlingGuard),
+    SkipThrottle({ [REGISTER_THROTTLER]: true }),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({
+      type: ErrorResponseDto,
+      description: 'Missing, invalid or expired token, or revoked device',
+    }),
+    ApiTooManyRequestsResponse({
+      type: ErrorResponseDto,
+      description: 'Rate limit; see Retry-After',
+    }),
+  );

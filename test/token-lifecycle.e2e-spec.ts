@@ -1,0 +1,70 @@
+import { forgeJwt, nowSeconds } from './utils/jwt';
+import { createTestApp, registerDevice, TestApp } from './utils/test-app';
+
+describe('Token lifecycle (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp()));
+  afterAll(() => t.close());
+
+  const me = (token: string) =>
+    t.http().get('/api/v1/devices/me').set('Authorization', `Bearer ${token}`);
+
+  it('refresh returns a new token for the same device; the old one keeps working', async () => {
+    const device = await registerDevice(t);
+    // A different iat makes a different token; tokens minted in the same second would be equal.
+    const old = forgeJwt(
+      { sub: device.deviceId, iat: nowSeconds() - 10, exp: nowSeconds() + 600 },
+      { secret: process.env.JWT_SECRET },
+    );
+    const refreshed = await t
+      .http()
+      .post('/api/v1/devices/token/refresh')
+      .set('Authorization', `Bearer ${old}`);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body).toEqual({
+      device_id: device.deviceId,
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
+    expect(refreshed.body.access_token).not.toBe(old);
+    expect((await me(refreshed.body.access_token)).body.device_id).toBe(device.deviceId);
+    await me(old).expect(200);
+  });
+
+  it('revoke answers 204 and every token of the device answers 401 at once', async () => {
+    const device = await registerDevice(t);
+    const second = (
+      await t.http().post('/api/v1/devices/token/refresh').set(device.auth).expect(200)
+    ).body.access_token;
+    await t.http().post('/api/v1/devices/revoke').set(device.auth).expect(204);
+    for (const token of [device.token, second]) {
+      await me(token).expect(401);
+      await t.http().get('/api/v1/sync/pull').set('Authorization', `Bearer ${token}`).expect(401);
+      await t
+        .http()
+        .post('/api/v1/devices/token/refresh')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(401);
+    }
+    const [row] = await t.dataSource.query('SELECT revoked_at FROM devices WHERE id = $1', [
+      device.deviceId,
+    ]);
+    expect(row.revoked_at).toBeInstanceOf(Date);
+  });
+
+  it('refuses to refresh with an expired, forged or HS512 token', async () => {
+    const device = await registerDevice(t);
+    const refresh = (token: string) =>
+      t.http().post('/api/v1/devices/token/refresh').set('Authorization', `Bearer ${token}`);
+    const claims = { sub: device.deviceId, iat: nowSeconds(), exp: nowSeconds() + 600 };
+    await refresh(
+      forgeJwt({ ...claims, exp: nowSeconds() - 1 }, { secret: process.env.JWT_SECRET }),
+    ).expect(401);
+    await refresh(
+      forgeJwt(claims, { secret: 'another-key-that-is-long-enough-0123456789' }),
+    ).expect(401);
+    await refresh(forgeJwt(claims, { secret: process.env.JWT_SECRET, alg: 'HS512' })).expect(401);
+    await refresh(forgeJwt(claims, { alg: 'none' })).expect(401);
+  });
+});
