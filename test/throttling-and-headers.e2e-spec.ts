@@ -26,8 +26,8 @@ describe('Rate limits, security headers and CORS (e2e)', () => {
       statuses.push(last.status);
     }
     expect(statuses).toEqual([201, 201, 201, 429]);
-    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
-    expect(last!.body).toEqual({
+    expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+    expect(last.body).toEqual({
       statusCode: 429,
       message: expect.stringContaining('Too many requests'),
     });
