@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, setupSwagger } from './app.setup';
 import { AllConfigType } from './config/config.type';
@@ -39,9 +40,12 @@ async function bootstrap(): Promise<void> {
   try {
     const app = await NestFactory.create(AppModule, {
       logger: nestLogLevels(logLevel),
+      // Start-up messages wait for the JSON logger instead of going out in Nest's text format.
+      bufferLogs: true,
       // Let a config or connection error reach our catch (and its message) instead of abort().
       abortOnError: false,
     });
+    app.useLogger(app.get(PinoLogger));
     configureApp(app);
     setupSwagger(app);
     stopOnSignals(app, database, logger);

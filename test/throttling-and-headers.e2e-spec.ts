@@ -19,13 +19,10 @@ describe('Rate limits, security headers and CORS (e2e)', () => {
   });
 
   it('limits registrations per IP: 429 with Retry-After', async () => {
-    const statuses: number[] = [];
-    let last;
-    for (let i = 0; i < 4; i++) {
-      last = await t.http().post('/api/v1/devices/register').send({});
-      statuses.push(last.status);
-    }
-    expect(statuses).toEqual([201, 201, 201, 429]);
+    const responses = [];
+    for (let i = 0; i < 4; i++) responses.push(await t.http().post('/api/v1/devices/register').send({}));
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 429]);
+    const last = responses[3];
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
     expect(last.body).toEqual({
       statusCode: 429,

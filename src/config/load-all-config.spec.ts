@@ -16,6 +16,8 @@ describe('loadAllConfig', () => {
       apiPrefix: 'api/v1',
       logLevel: 'log',
       bodyLimit: '10mb',
+      corsOrigins: [],
+      throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, registerLimit: 20 },
       dataDir,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });

@@ -1,5 +1,6 @@
 import { ConflictException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { SYNC_TABLES } from './registry/sync-tables';
 import { SyncService } from './sync.service';
@@ -35,6 +36,7 @@ describe('SyncService transactions', () => {
       providers: [
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
+        { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);

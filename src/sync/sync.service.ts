@@ -2,9 +2,9 @@ import {
   BadRequestException,
   ConflictException,
   Injectable,
-  Logger,
   UnprocessableEntityException,
 } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
@@ -18,9 +18,12 @@ import { PushRequest } from './validation/push-body.pipe';
 /** Owns the sync transactions: one QueryRunner transaction per pull and per push. */
 @Injectable()
 export class SyncService {
-  private readonly logger = new Logger(SyncService.name);
-
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(SyncService.name);
+  }
 
   /**
    * Everything committed for the device since `last_pulled_at`, read from one REPEATABLE READ
@@ -29,7 +32,8 @@ export class SyncService {
    */
   async pull(deviceId: string, query: PullQueryDto): Promise<string> {
     const since = query.last_pulled_at ?? 0;
-    return this.inTransaction('REPEATABLE READ', async (runner) => {
+    const startedAt = Date.now();
+    const { body, records } = await this.inTransaction('REPEATABLE READ', async (runner) => {
       await runner.query('SET TRANSACTION READ ONLY');
       const timestamp = await readDeviceClock(runner, deviceId);
       this.assertIssued(since, timestamp);
@@ -42,9 +46,11 @@ export class SyncService {
       ]) {
         if (syncTable(name)) sinceByTable.set(name, 0);
       }
-      const changes = await readChanges(runner, deviceId, sinceByTable);
-      return `{"changes":${changes},"timestamp":${timestamp}}`;
+      const { changes, records } = await readChanges(runner, deviceId, sinceByTable);
+      return { body: `{"changes":${changes},"timestamp":${timestamp}}`, records };
     });
+    this.logSync('pull', deviceId, records, startedAt);
+    return body;
   }
 
   /** Applies a whole push in one transaction, or nothing (409, 422, 400). */
@@ -80,8 +86,21 @@ export class SyncService {
       await writer.apply(plan.tables, clock.nextStamp);
       await saveDeviceClock(runner, deviceId, clock.nextStamp);
     });
-    this.logger.debug(`push device=${deviceId} records=${records} ms=${Date.now() - startedAt}`);
+    this.logSync('push', deviceId, records, startedAt);
     return { ok: true };
+  }
+
+  /** Counts and timing only: never record content. */
+  private logSync(
+    kind: 'pull' | 'push',
+    deviceId: string,
+    records: number,
+    startedAt: number,
+  ): void {
+    this.logger.info(
+      { sync: kind, device_id: deviceId, records, duration_ms: Date.now() - startedAt },
+      `sync ${kind}`,
+    );
   }
 
   /** A last_pulled_at above the device clock was never issued by this server. */

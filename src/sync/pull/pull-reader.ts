@@ -11,18 +11,25 @@ const q = (name: string) => `"${name}"`;
  * from 0 (first sync, or added by a client migration) lists no deletions.
  */
 function pullSql(): string {
-  const tables = SYNC_TABLES.map((table: SyncTable, i) => {
+  const parts = SYNC_TABLES.map((table: SyncTable, i) => {
     const since = `$${i + 2}::int8`;
     const fields = wireColumns(table)
       .map((c) => `'${c}', ${q(c)}`)
       .join(', ');
     const from = `FROM ${q(table.name)} WHERE "device_id" = $1 AND "stamp" > ${since}`;
-    return `'${table.name}', json_build_object(
-      'created', '[]'::json,
-      'updated', COALESCE((SELECT json_agg(json_build_object(${fields})) ${from} AND "deleted_at" IS NULL), '[]'::json),
-      'deleted', COALESCE((SELECT json_agg("id") ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0), '[]'::json))`;
+    return {
+      cte: `t${i} AS (SELECT
+        COALESCE((SELECT json_agg(json_build_object(${fields})) ${from} AND "deleted_at" IS NULL), '[]'::json) AS "updated",
+        COALESCE((SELECT json_agg("id") ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0), '[]'::json) AS "deleted")`,
+      field: `'${table.name}', json_build_object('created', '[]'::json, 'updated', t${i}."updated", 'deleted', t${i}."deleted")`,
+      count: `json_array_length(t${i}."updated") + json_array_length(t${i}."deleted")`,
+      alias: `t${i}`,
+    };
   });
-  return `SELECT json_build_object(${tables.join(',\n')})::text AS "changes"`;
+  return `WITH ${parts.map((p) => p.cte).join(',\n')}
+    SELECT json_build_object(${parts.map((p) => p.field).join(', ')})::text AS "changes",
+           ${parts.map((p) => p.count).join(' + ')} AS "records"
+    FROM ${parts.map((p) => p.alias).join(', ')}`;
 }
 
 const PULL_SQL = pullSql();
@@ -32,10 +39,10 @@ export async function readChanges(
   runner: QueryRunner,
   deviceId: string,
   sinceByTable: Map<string, number>,
-): Promise<string> {
+): Promise<{ changes: string; records: number }> {
   const [row] = (await runner.query(PULL_SQL, [
     deviceId,
     ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0),
-  ])) as Array<{ changes: string }>;
-  return row.changes;
+  ])) as Array<{ changes: string; records: number }>;
+  return row;
 }

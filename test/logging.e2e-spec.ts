@@ -1,0 +1,95 @@
+import { freePort } from './setup/test-database';
+import { changes, game } from './utils/sync-records';
+import { ServerProcess } from './utils/server-process';
+
+type LogLine = Record<string, unknown> & {
+  msg?: string;
+  req?: { id?: string; path?: string };
+  device_id?: string;
+};
+
+/** The real entry point's stdout: JSON lines with request ids and sync counts, and no secrets. */
+describe('Structured logs (e2e, real process)', () => {
+  it('logs each request and each sync with ids, counts and durations, but no token or record content', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = ServerProcess.start({
+      DATABASE_URL: process.env.DATABASE_URL,
+      PORT: String(port),
+      LOG_LEVEL: 'log',
+      JWT_SECRET: process.env.JWT_SECRET,
+      DATA_DIR: '/nonexistent-data-dir-not-needed',
+    });
+    try {
+      await server.waitFor(`${base}/health`);
+      const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
+      const { device_id: deviceId, access_token: token } = (await registered.json()) as {
+        device_id: string;
+        access_token: string;
+      };
+      const auth = { Authorization: `Bearer ${token}` };
+
+      const pulled = await fetch(`${base}/api/v1/sync/pull`, {
+        headers: { ...auth, 'X-Request-Id': 'qa-trace-1' },
+      });
+      expect(pulled.headers.get('x-request-id')).toBe('qa-trace-1');
+      const { timestamp } = (await pulled.json()) as { timestamp: number };
+      const secretGame = game({ name: 'SECRET-RECORD-CONTENT' });
+      const pushed = await fetch(`${base}/api/v1/sync/push`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          changes: changes({ games: { created: [secretGame, game()] } }),
+          last_pulled_at: timestamp,
+        }),
+      });
+      expect(pushed.status).toBe(200);
+      const pushId = pushed.headers.get('x-request-id');
+      expect(pushId).toMatch(/^[0-9a-f-]{36}$/);
+
+      server.kill('SIGTERM');
+      expect((await server.exit()).code).toBe(0);
+
+      const lines = server.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LogLine);
+      const requestLine = (id: string) =>
+        lines.find((l) => l.req?.id === id && l.msg === 'request completed');
+      expect(requestLine('qa-trace-1')).toMatchObject({
+        device_id: deviceId,
+        req: { path: '/api/v1/sync/pull' },
+        res: { statusCode: 200 },
+      });
+      expect(requestLine(pushId!)).toMatchObject({
+        device_id: deviceId,
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      });
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          sync: 'pull',
+          device_id: deviceId,
+          records: 0,
+          duration_ms: expect.any(Number),
+          req: expect.objectContaining({ id: 'qa-trace-1' }),
+        }),
+      );
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          sync: 'push',
+          device_id: deviceId,
+          records: 2,
+          req: expect.objectContaining({ id: pushId }),
+        }),
+      );
+
+      expect(server.output).not.toContain(token);
+      expect(server.output).not.toContain(token.split('.')[2]);
+      expect(server.output).not.toContain('SECRET-RECORD-CONTENT');
+      expect(server.output).not.toContain('last_pulled_at');
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+});
