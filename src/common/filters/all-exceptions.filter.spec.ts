@@ -1,21 +1,27 @@
 import { ArgumentsHost, ConflictException, Logger } from '@nestjs/common';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 
-function hostWith(response: {
+type MockResponse = {
   status: jest.Mock;
   json: jest.Mock;
+  setHeader: jest.Mock;
   headersSent: boolean;
-}): ArgumentsHost {
+};
+
+function mockResponse(): MockResponse {
+  const response = { status: jest.fn(), json: jest.fn(), setHeader: jest.fn(), headersSent: false };
+  response.status.mockReturnValue(response);
+  return response;
+}
+
+function hostWith(response: MockResponse): ArgumentsHost {
   return { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
 }
 
 describe('AllExceptionsFilter', () => {
   const filter = new AllExceptionsFilter();
-  let response: { status: jest.Mock; json: jest.Mock; headersSent: boolean };
-  beforeEach(() => {
-    response = { status: jest.fn(), json: jest.fn(), headersSent: false };
-    response.status.mockReturnValue(response);
-  });
+  let response: MockResponse;
+  beforeEach(() => (response = mockResponse()));
 
   it('keeps extra fields of an HttpException body, such as conflicts', () => {
     filter.catch(
@@ -74,13 +80,7 @@ describe('AllExceptionsFilter and an unavailable database', () => {
     ],
   ])('answers 503 with Retry-After for %s', (_name, error) => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const response = {
-      status: jest.fn(),
-      json: jest.fn(),
-      setHeader: jest.fn(),
-      headersSent: false,
-    };
-    response.status.mockReturnValue(response);
+    const response = mockResponse();
     new AllExceptionsFilter().catch(error, hostWith(response));
     expect(response.status).toHaveBeenCalledWith(503);
     expect(response.setHeader).toHaveBeenCalledWith('Retry-After', '1');
@@ -93,13 +93,7 @@ describe('AllExceptionsFilter and an unavailable database', () => {
 
   it('does not treat a unique violation (23505) as unavailability', () => {
     const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    const response = {
-      status: jest.fn(),
-      json: jest.fn(),
-      setHeader: jest.fn(),
-      headersSent: false,
-    };
-    response.status.mockReturnValue(response);
+    const response = mockResponse();
     new AllExceptionsFilter().catch(
       { message: 'duplicate key', driverError: { code: '23505' } },
       hostWith(response),
