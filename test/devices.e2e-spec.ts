@@ -102,6 +102,26 @@ describe('Devices (e2e)', () => {
       expect((await seen()).getTime()).toBeGreaterThan(stale.getTime());
     });
 
+    it('does not wait for a push holding the device row to write last_seen_at', async () => {
+      const device = await registerDevice(t);
+      await t.dataSource.query(
+        `UPDATE devices SET last_seen_at = now() - interval '2 minutes' WHERE id = $1`,
+        [device.deviceId],
+      );
+      // Another session holds the device row, as an in-flight push does.
+      const holder = t.dataSource.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      try {
+        await holder.query('SELECT 1 FROM devices WHERE id = $1 FOR UPDATE', [device.deviceId]);
+        const response = await t.http().get('/api/v1/devices/me').set(device.auth).timeout(5000);
+        expect(response.status).toBe(200);
+      } finally {
+        await holder.rollbackTransaction();
+        await holder.release();
+      }
+    });
+
     describe('answers 401 with a JSON body', () => {
       let deviceId: string;
       beforeAll(async () => {

@@ -54,6 +54,11 @@ export class DevicesService {
     await this.devices.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
+  /**
+   * Records when the device was last seen, at most once a minute. SKIP LOCKED: while a push of
+   * the device holds its row, the write is skipped (the next request retries) instead of making
+   * this request wait for the push to commit.
+   */
   async touch(device: DeviceEntity): Promise<void> {
     const now = new Date();
     if (
@@ -62,7 +67,11 @@ export class DevicesService {
     ) {
       return;
     }
-    await this.devices.update({ id: device.id }, { lastSeenAt: now });
+    await this.devices.query(
+      `UPDATE "devices" SET "last_seen_at" = $2
+       WHERE "id" = (SELECT "id" FROM "devices" WHERE "id" = $1 FOR UPDATE SKIP LOCKED)`,
+      [device.id, now],
+    );
     device.lastSeenAt = now;
   }
 }
