@@ -25,6 +25,8 @@ export function configureApp(app: INestApplication): INestApplication {
   });
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
   app.use(helmet());
+  // Express would hash every response for an ETag; a multi-MB pull is never served from cache.
+  (app as NestExpressApplication).set('etag', false);
   const corsOrigins = config.get('app.corsOrigins', { infer: true });
   if (corsOrigins.length) {
     app.enableCors({

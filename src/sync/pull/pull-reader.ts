@@ -18,17 +18,18 @@ function pullSql(): string {
       .join(', ');
     const from = `FROM ${q(table.name)} WHERE "device_id" = $1 AND "stamp" > ${since}`;
     return {
-      cte: `t${i} AS (SELECT
-        COALESCE((SELECT json_agg(json_build_object(${fields})) ${from} AND "deleted_at" IS NULL), '[]'::json) AS "updated",
-        COALESCE((SELECT json_agg("id") ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0), '[]'::json) AS "deleted")`,
-      field: `'${table.name}', json_build_object('created', '[]'::json, 'updated', t${i}."updated", 'deleted', t${i}."deleted")`,
-      count: `json_array_length(t${i}."updated") + json_array_length(t${i}."deleted")`,
-      alias: `t${i}`,
+      // One scan per array; the counts come from the same scans (for the logs).
+      cte: `u${i} AS (SELECT json_agg(json_build_object(${fields})) AS "rows", count(*) AS "n" ${from} AND "deleted_at" IS NULL),
+        d${i} AS (SELECT json_agg("id") AS "rows", count(*) AS "n" ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0)`,
+      field: `'${table.name}', json_build_object('created', '[]'::json,
+        'updated', COALESCE(u${i}."rows", '[]'::json), 'deleted', COALESCE(d${i}."rows", '[]'::json))`,
+      count: `u${i}."n" + d${i}."n"`,
+      alias: `u${i}, d${i}`,
     };
   });
   return `WITH ${parts.map((p) => p.cte).join(',\n')}
     SELECT json_build_object(${parts.map((p) => p.field).join(', ')})::text AS "changes",
-           ${parts.map((p) => p.count).join(' + ')} AS "records"
+           (${parts.map((p) => p.count).join(' + ')})::int AS "records"
     FROM ${parts.map((p) => p.alias).join(', ')}`;
 }
 
