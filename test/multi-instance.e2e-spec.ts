@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { Game, GamePlayer, Round, Score } from '../client/models';
+import { Game, GamePlayer, Score } from '../client/models';
 import { schema } from '../client/schema';
 import { SyncHttpError, syncDatabase, SyncOptions } from '../client/sync';
 import {
@@ -25,10 +25,10 @@ import {
   dumpDatabase,
   hasUnsynced,
   markDeleted,
-  ROUND_AT,
   SYNCED_TABLES,
   update,
   watchWatermelonLogger,
+  addRoundWithScore,
 } from './utils/watermelon';
 
 type Table = (typeof SYNCED_TABLES)[number];
@@ -157,23 +157,14 @@ describe.each<[string, StartInstances]>([
             await update<GamePlayer>(db, 'game_players', f.playerIds[i], (p) => {
               p.currentTotal += 10;
             });
-            await db.write(async () => {
-              const newRound = db.get<Round>('rounds').prepareCreate((r) => {
-                r.gameId = f.gameId;
-                r.roundNumber = 10 * n + i;
-                r.callerId = f.playerIds[i];
-                r.createdAt = new Date(ROUND_AT + n);
-              });
-              const newScore = db.get<Score>('scores').prepareCreate((s) => {
-                s.roundId = newRound.id;
-                s.playerId = f.playerIds[i];
-                s.rawScore = s.finalScore = s.totalAfter = n;
-                s.bonusApplied = 0;
-              });
-              await db.batch(newRound, newScore);
-              createdRounds.push(newRound.id);
-              createdScores[i].push(newScore.id);
+            const { round, score } = await addRoundWithScore(db, {
+              gameId: f.gameId,
+              playerId: f.playerIds[i],
+              roundNumber: 10 * n + i,
+              points: n,
             });
+            createdRounds.push(round.id);
+            createdScores[i].push(score.id);
             if (n > 1) await markDeleted(db, 'scores', createdScores[i][n - 2]);
             if (n === 2 && i === 0) {
               // Only the round row: its scores go by the server's cascade.

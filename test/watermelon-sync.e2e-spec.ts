@@ -1,5 +1,5 @@
 import { Database } from '@nozbe/watermelondb';
-import { Game, GamePlayer, Round, Score } from '../client/models';
+import { Game, GamePlayer, Score } from '../client/models';
 import { SyncHttpError, syncDatabase, SyncOptions } from '../client/sync';
 import { registerDevice } from './utils/test-app';
 import {
@@ -18,6 +18,7 @@ import {
   SYNCED_TABLES,
   watchWatermelonLogger,
   WatermelonLogWatch,
+  addRoundWithScore,
 } from './utils/watermelon';
 
 /** Wraps the real fetch: records "pull 200" / "push 409" and can interfere with the first push. */
@@ -276,20 +277,11 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
           await update<GamePlayer>(db, 'game_players', f.playerIds[i], (p) => {
             p.currentTotal += 10;
           });
-          await db.write(async () => {
-            const round = db.get<Round>('rounds').prepareCreate((r) => {
-              r.gameId = f.gameId;
-              r.roundNumber = 10 * n + i;
-              r.callerId = f.playerIds[i];
-              r.createdAt = new Date(ROUND_AT + n);
-            });
-            const score = db.get<Score>('scores').prepareCreate((s) => {
-              s.roundId = round.id;
-              s.playerId = f.playerIds[i];
-              s.rawScore = s.finalScore = s.totalAfter = n;
-              s.bonusApplied = 0;
-            });
-            await db.batch(round, score);
+          await addRoundWithScore(db, {
+            gameId: f.gameId,
+            playerId: f.playerIds[i],
+            roundNumber: 10 * n + i,
+            points: n,
           });
           await syncUntilDone(db);
         }),

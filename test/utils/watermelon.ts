@@ -172,3 +172,31 @@ export const update = <T extends Model>(
 /** Marks one record (only that record) as deleted, to be pushed by the next sync. */
 export const markDeleted = (db: Database, table: string, id: string) =>
   db.write(async () => (await db.get(table).find(id)).markAsDeleted());
+
+/** A new round with one score in a single batch: what one scoring turn of the app creates. */
+export async function addRoundWithScore(
+  db: Database,
+  {
+    gameId,
+    playerId,
+    roundNumber,
+    points,
+  }: { gameId: string; playerId: string; roundNumber: number; points: number },
+): Promise<{ round: Round; score: Score }> {
+  return db.write(async () => {
+    const round = db.get<Round>('rounds').prepareCreate((r) => {
+      r.gameId = gameId;
+      r.roundNumber = roundNumber;
+      r.callerId = playerId;
+      r.createdAt = new Date(ROUND_AT + points);
+    });
+    const score = db.get<Score>('scores').prepareCreate((s) => {
+      s.roundId = round.id;
+      s.playerId = playerId;
+      s.rawScore = s.finalScore = s.totalAfter = points;
+      s.bonusApplied = 0;
+    });
+    await db.batch(round, score);
+    return { round, score };
+  });
+}
