@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { DrainingService } from './common/shutdown/draining.service';
 import { ThrottlingModule } from './common/throttling/throttling.module';
 import appConfig from './config/app.config';
 import databaseConfig from './database/config/database.config';
@@ -26,5 +27,6 @@ import { SyncModule } from './sync/sync.module';
     SyncModule,
     HealthModule,
   ],
+  providers: [DrainingService],
 })
 export class AppModule {}

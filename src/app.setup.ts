@@ -10,6 +10,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { DrainingService } from './common/shutdown/draining.service';
 import { AllConfigType } from './config/config.type';
 import { validationOptions } from './utils/validation-options';
 
@@ -19,6 +20,8 @@ import { validationOptions } from './utils/validation-options';
  */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get(ConfigService<AllConfigType, true>);
+  // First, so a request counts as in flight from its headers on, even while its body uploads.
+  app.use(app.get(DrainingService).middleware);
   // A 10k-record push is a few MB; body-parser's default limit is 100 kB.
   (app as NestExpressApplication).useBodyParser('json', {
     limit: config.get('app.bodyLimit', { infer: true }),

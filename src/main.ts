@@ -3,7 +3,9 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import type { Server } from 'node:http';
 import { AppModule } from './app.module';
+import { DrainingService } from './common/shutdown/draining.service';
 import { configureApp, setupSwagger } from './app.setup';
 import { AllConfigType } from './config/config.type';
 import { loadAllConfig } from './config/load-all-config';
@@ -25,6 +27,7 @@ function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, log
       logger.error(`Still busy after ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
+    app.get(DrainingService).begin(app.getHttpServer() as Server);
     await app.close();
     await database.stop();
     process.exit(0);

@@ -125,10 +125,14 @@ export class SyncService {
       await runner.commitTransaction();
       return result;
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      // A connection that broke mid-transaction has already released the runner (and the
+      // server rolled back); the original error is the one to report.
+      if (!runner.isReleased && runner.isTransactionActive) {
+        await runner.rollbackTransaction().catch(() => undefined);
+      }
       throw error;
     } finally {
-      await runner.release();
+      if (!runner.isReleased) await runner.release();
     }
   }
 }

@@ -14,6 +14,8 @@ const UNAVAILABLE_MESSAGES = [
   /Client has encountered a connection error/i,
   /connection is closed/i,
   /Connection is not established/i,
+  // TypeORM, once the connection of a transaction broke and its runner was released.
+  /Query runner already released/i,
 ];
 
 /**
