@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import { Client } from 'pg';
+
+/**
+ * Linux /proc readers: the server's memory, and the CPU of the server, its PostgreSQL backends,
+ * the driver and the whole machine, so the report can tell where the time of a phase went.
+ */
+
+/** Kernel clock ticks per second for /proc/<pid>/stat and /proc/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+export const rssBytes = (pid: number): number => statusField(pid, 'VmRSS');
+
+/**
+ * Resets the process's peak RSS (VmHWM) to its current RSS, so that VmHWM read afterwards is the
+ * peak of what happened in between, even a spike shorter than the sampling interval.
+ * Returns false where the kernel refuses (then only the samples count).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const peakRssBytes = (pid: number): number => statusField(pid, 'VmHWM');
+
+/** Samples RSS every `intervalMs` until stopped; returns the highest value seen. */
+export function sampleRss(pid: number, intervalMs = 2): { stop(): number } {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssBytes(pid));
+    } catch {
+      // The process is gone; the caller finds out on its own.
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function processCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces: fields are counted after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the full line, 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Busy and total CPU seconds of the whole machine (all cores) so far. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / CLOCK_TICKS, total: (busy + idle + iowait) / CLOCK_TICKS };
+}
+
+/** How a phase used the machine, as percentages of one core. */
+export type CpuShare = {
+  wallSeconds: number;
+  serverCpuSeconds: number;
+  /** The benchmark process itself (the load driver), from process.cpuUsage(). */
+  driverPct: number;
+  serverPct: number;
+  /** The PostgreSQL backends connected to the benchmark's database (the app's pool and ours). */
+  postgresPct: number;
+  /**
+   * Whatever else kept the machine busy: PostgreSQL's shared background processes (WAL writer,
+   * autovacuum) and anything else running on it, e.g. other people's builds and tests.
+   */
+  otherPct: number;
+  /** All cores together: 200% is a saturated 2-core machine. */
+  machinePct: number;
+};
+
+/** CPU seconds of each PostgreSQL backend serving this database now. */
+async function backendCpuSeconds(sql: Client): Promise<Map<number, number>> {
+  const { rows } = await sql.query<{ pid: number }>(
+    'SELECT "pid" FROM pg_stat_activity WHERE "datname" = current_database()',
+  );
+  const seconds = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      seconds.set(pid, processCpuSeconds(pid));
+    } catch {
+      // A backend that just exited (or one we may not read): its time is lost to "other".
+    }
+  }
+  return seconds;
+}
+
+/** Starts measuring; call the returned function at the end of the phase. */
+export async function measureCpu(serverPid: number, sql: Client): Promise<() => Promise<CpuShare>> {
+  const backends = await backendCpuSeconds(sql);
+  const startedAt = performance.now();
+  const driver = process.cpuUsage();
+  const server = processCpuSeconds(serverPid);
+  const machine = machineCpuSeconds();
+  return async () => {
+    const wallSeconds = (performance.now() - startedAt) / 1000;
+    const used = process.cpuUsage(driver);
+    const driverSeconds = (used.user + used.system) / 1e6;
+    const serverSeconds = processCpuSeconds(serverPid) - server;
+    const busy = machineCpuSeconds().busy - machine.busy;
+    let postgresSeconds = 0;
+    // A backend that connected during the phase spent all its time in it.
+    for (const [pid, now] of await backendCpuSeconds(sql)) {
+      postgresSeconds += now - (backends.get(pid) ?? 0);
+    }
+    const share = (seconds: number) => (100 * seconds) / wallSeconds;
+    return {
+      wallSeconds,
+      serverCpuSeconds: serverSeconds,
+      driverPct: share(driverSeconds),
+      serverPct: share(serverSeconds),
+      postgresPct: share(postgresSeconds),
+      otherPct: share(Math.max(0, busy - driverSeconds - serverSeconds - postgresSeconds)),
+      machinePct: share(busy),
+    };
+  };
+}
