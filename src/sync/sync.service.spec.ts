@@ -43,9 +43,10 @@ describe('SyncService transactions', () => {
   }
 
   it('commits and releases a push that succeeds', async () => {
-    await build(jest.fn(async () => [{ last_stamp: '100', next_stamp: '101' }]));
+    await build(jest.fn(async () => [[{ last_stamp: '100', stamp: '101' }], 1]));
     await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
-    expect(runner.startTransaction).toHaveBeenCalledWith('READ COMMITTED');
+    expect(runner.startTransaction).toHaveBeenCalledWith();
+    expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
     expect(runner.commitTransaction).toHaveBeenCalled();
     expect(runner.rollbackTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
@@ -57,8 +58,8 @@ describe('SyncService transactions', () => {
     await build(
       jest.fn(async (sql: string) =>
         sql.includes('FOR UPDATE')
-          ? [{ last_stamp: '200', next_stamp: '201' }]
-          : [{ id: 'g1', stamp: '150', deleted: false }],
+          ? [[{ last_stamp: '200', stamp: '201' }], 1]
+          : [{ table: 'games', stamp: '150', deleted: false, values: { id: 'g1' } }],
       ),
     );
     await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
@@ -75,7 +76,9 @@ describe('SyncService transactions', () => {
         .mockRejectedValueOnce(new Error('connection lost')),
     );
     await expect(service.pull('device', {})).rejects.toThrow('connection lost');
-    expect(runner.startTransaction).toHaveBeenCalledWith('REPEATABLE READ');
+    expect(runner.query).toHaveBeenCalledWith(
+      'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+    );
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });

@@ -8,12 +8,17 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
-import { readChanges } from './pull/pull-reader';
+import { readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
-import { lockDeviceClock, readDeviceClock, saveDeviceClock } from './sync-clock';
+import { advanceDeviceClock } from './sync-clock';
 import { PushRequest } from './validation/push-body.pipe';
+
+/** A pull reads one consistent snapshot and writes nothing. */
+const PULL_TRANSACTION = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
+/** A push needs no more than READ COMMITTED: the device-row lock serialises its writers. */
+const PUSH_TRANSACTION = undefined;
 
 /** Owns the sync transactions: one QueryRunner transaction per pull and per push. */
 @Injectable()
@@ -33,10 +38,7 @@ export class SyncService {
   async pull(deviceId: string, query: PullQueryDto): Promise<string> {
     const since = query.last_pulled_at ?? 0;
     const startedAt = Date.now();
-    const { body, records } = await this.inTransaction('REPEATABLE READ', async (runner) => {
-      await runner.query('SET TRANSACTION READ ONLY');
-      const timestamp = await readDeviceClock(runner, deviceId);
-      this.assertIssued(since, timestamp);
+    const { body, records } = await this.inTransaction(PULL_TRANSACTION, async (runner) => {
       const sinceByTable = new Map(SYNC_TABLE_NAMES.map((name) => [name, since]));
       // Tables (or columns) a client migration added: it has none of their rows yet.
       const migration = query.migration;
@@ -46,8 +48,9 @@ export class SyncService {
       ]) {
         if (syncTable(name)) sinceByTable.set(name, 0);
       }
-      const { changes, records } = await readChanges(runner, deviceId, sinceByTable);
-      return { body: `{"changes":${changes},"timestamp":${timestamp}}`, records };
+      const result = await readPull(runner, deviceId, sinceByTable);
+      this.assertIssued(since, result.timestamp);
+      return result;
     });
     this.logSync('pull', deviceId, records, startedAt);
     return body;
@@ -59,9 +62,9 @@ export class SyncService {
     { changes, lastPulledAt, records }: PushRequest,
   ): Promise<PushResponseDto> {
     const startedAt = Date.now();
-    await this.inTransaction('READ COMMITTED', async (runner) => {
+    await this.inTransaction(PUSH_TRANSACTION, async (runner) => {
       // Serialises this device's pushes and fixes their stamp order.
-      const clock = await lockDeviceClock(runner, deviceId);
+      const clock = await advanceDeviceClock(runner, deviceId);
       this.assertIssued(lastPulledAt, clock.lastStamp);
       const writer = new PushWriter(runner, deviceId);
       const plan = planPush(changes, await writer.loadExisting(idsToLoad(changes)), lastPulledAt);
@@ -82,9 +85,7 @@ export class SyncService {
           orphans: plan.orphans,
         });
       }
-      if (records === 0) return;
-      await writer.apply(plan.tables, clock.nextStamp);
-      await saveDeviceClock(runner, deviceId, clock.nextStamp);
+      await writer.apply(plan.tables, clock.stamp);
     });
     this.logSync('push', deviceId, records, startedAt);
     return { ok: true };
@@ -113,14 +114,16 @@ export class SyncService {
     }
   }
 
+  /** `mode`: the SET TRANSACTION characteristics, in one statement (none: READ COMMITTED). */
   private async inTransaction<T>(
-    isolation: 'READ COMMITTED' | 'REPEATABLE READ',
+    mode: string | undefined,
     work: (runner: QueryRunner) => Promise<T>,
   ): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      await runner.startTransaction(isolation);
+      await runner.startTransaction();
+      if (mode) await runner.query(`SET TRANSACTION ${mode}`);
       const result = await work(runner);
       await runner.commitTransaction();
       return result;

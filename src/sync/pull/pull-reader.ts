@@ -4,7 +4,7 @@ import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
 const q = (name: string) => `"${name}"`;
 
 /**
- * The whole `changes` object of a pull, built as JSON text by PostgreSQL in one statement:
+ * The whole pull response, built as JSON text by PostgreSQL in one statement:
  * no entity hydration, and bigint dates come out as JSON numbers. Parameters: $1 the device,
  * then one "since" stamp per table (registry order). Live rows changed since go in `updated`
  * (never `created`: the client may hold them already), tombstones in `deleted`; a table read
@@ -27,23 +27,33 @@ function pullSql(): string {
       alias: `u${i}, d${i}`,
     };
   });
-  return `WITH ${parts.map((p) => p.cte).join(',\n')}
-    SELECT json_build_object(${parts.map((p) => p.field).join(', ')})::text AS "changes",
+  // The device clock is read by the same statement, so from the same snapshot as the rows.
+  return `WITH "clock" AS (SELECT "last_stamp" FROM "devices" WHERE "id" = $1),
+    ${parts.map((p) => p.cte).join(',\n')}
+    SELECT json_build_object(
+             'changes', json_build_object(${parts.map((p) => p.field).join(', ')}),
+             'timestamp', "clock"."last_stamp")::text AS "body",
+           "clock"."last_stamp"::text AS "timestamp",
            (${parts.map((p) => p.count).join(' + ')})::int AS "records"
-    FROM ${parts.map((p) => p.alias).join(', ')}`;
+    FROM "clock", ${parts.map((p) => p.alias).join(', ')}`;
 }
 
 const PULL_SQL = pullSql();
 
-/** `sinceByTable` maps a table name to the stamp to read from (0: every live row). */
-export async function readChanges(
+export type PullResult = { body: string; timestamp: number; records: number };
+
+/**
+ * The whole pull response as JSON text, `{ changes, timestamp }`. `sinceByTable` maps a table
+ * name to the stamp to read from (0: every live row).
+ */
+export async function readPull(
   runner: QueryRunner,
   deviceId: string,
   sinceByTable: Map<string, number>,
-): Promise<{ changes: string; records: number }> {
+): Promise<PullResult> {
   const [row] = (await runner.query(PULL_SQL, [
     deviceId,
     ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0),
-  ])) as Array<{ changes: string; records: number }>;
-  return row;
+  ])) as Array<{ body: string; timestamp: string; records: number }>;
+  return { body: row.body, timestamp: Number(row.timestamp), records: row.records };
 }

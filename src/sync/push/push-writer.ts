@@ -1,8 +1,8 @@
 import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
-import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
+import { SYNC_TABLES, SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { WireRecord } from '../validation/validate-push-changes';
-import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
+import { ExistingRows, TablePlan } from './push-plan';
 
 const q = (name: string) => `"${name}"`;
 
@@ -29,15 +29,13 @@ function upsertSql(table: SyncTable): string {
       "deleted_at" = COALESCE(${q(table.name)}."deleted_at", EXCLUDED."deleted_at")`;
 }
 
-/** node-postgres returns bigint as text; wire dates are numbers. */
-function toWire(table: SyncTable, row: Record<string, unknown>): WireRecord {
-  const record: WireRecord = { id: row.id as string };
-  for (const [name, column] of Object.entries(table.columns)) {
-    const value = row[name] as string | number | null;
-    record[name] = column.kind === 'ms' && value !== null ? Number(value) : value;
-  }
-  return record;
-}
+/** One table's part of the existence check; the wire values come back as JSON (dates as numbers). */
+const existingSql = (table: SyncTable, idsParam: string) =>
+  `SELECT '${table.name}' AS "table", "stamp"::text AS "stamp", "deleted_at" IS NOT NULL AS "deleted",
+          json_build_object(${wireColumns(table)
+            .map((c) => `'${c}', ${q(c)}`)
+            .join(', ')}) AS "values"
+   FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY(${idsParam}::varchar[])`;
 
 const UPSERT_SQL = new Map(SYNC_TABLES.map((table) => [table, upsertSql(table)]));
 
@@ -48,25 +46,19 @@ export class PushWriter {
     private readonly deviceId: string,
   ) {}
 
-  /** One query per table for every id the push names or points at. */
+  /** One query (a UNION ALL over the tables) for every id the push names or points at. */
   async loadExisting(ids: Map<SyncTable, Set<string>>): Promise<ExistingRows> {
-    const existing: ExistingRows = new Map();
-    for (const [table, tableIds] of ids) {
-      const rows = new Map<string, ExistingRow>();
-      existing.set(table, rows);
-      if (tableIds.size === 0) continue;
-      const found = (await this.runner.query(
-        `SELECT "stamp", "deleted_at" IS NOT NULL AS "deleted", ${wireColumns(table).map(q).join(', ')}
-         FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY($2::varchar[])`,
-        [this.deviceId, [...tableIds]],
-      )) as Array<Record<string, string | number | boolean | null>>;
-      for (const { stamp, deleted, ...values } of found) {
-        rows.set(values.id as string, {
-          stamp: Number(stamp),
-          deleted: deleted === true,
-          values: toWire(table, values),
-        });
-      }
+    const existing: ExistingRows = new Map([...ids.keys()].map((table) => [table, new Map()]));
+    const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
+    if (wanted.length === 0) return existing;
+    const found = (await this.runner.query(
+      wanted.map(([table], i) => existingSql(table, `$${i + 2}`)).join('\nUNION ALL\n'),
+      [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])],
+    )) as Array<{ table: string; stamp: string; deleted: boolean; values: WireRecord }>;
+    for (const { table, stamp, deleted, values } of found) {
+      existing
+        .get(syncTable(table)!)!
+        .set(values.id as string, { stamp: Number(stamp), deleted, values });
     }
     return existing;
   }
