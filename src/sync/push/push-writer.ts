@@ -2,7 +2,7 @@ import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SYNC_TABLES, SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { WireRecord } from '../validation/validate-push-changes';
-import { ExistingRows, TablePlan } from './push-plan';
+import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
 
 const q = (name: string) => `"${name}"`;
 
@@ -48,7 +48,9 @@ export class PushWriter {
 
   /** One query (a UNION ALL over the tables) for every id the push names or points at. */
   async loadExisting(ids: Map<SyncTable, Set<string>>): Promise<ExistingRows> {
-    const existing: ExistingRows = new Map([...ids.keys()].map((table) => [table, new Map()]));
+    const existing: ExistingRows = new Map(
+      [...ids.keys()].map((table) => [table, new Map<string, ExistingRow>()]),
+    );
     const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
     if (wanted.length === 0) return existing;
     const found = (await this.runner.query(
