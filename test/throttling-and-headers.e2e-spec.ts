@@ -20,7 +20,8 @@ describe('Rate limits, security headers and CORS (e2e)', () => {
 
   it('limits registrations per IP: 429 with Retry-After', async () => {
     const responses = [];
-    for (let i = 0; i < 4; i++) responses.push(await t.http().post('/api/v1/devices/register').send({}));
+    for (let i = 0; i < 4; i++)
+      responses.push(await t.http().post('/api/v1/devices/register').send({}));
     expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 429]);
     const last = responses[3];
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
