@@ -8,11 +8,25 @@ import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
+import { isUtf8 } from 'node:buffer';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DrainingService } from './common/shutdown/draining.service';
 import { AllConfigType } from './config/config.type';
 import { validationOptions } from './utils/validation-options';
+
+/**
+ * JSON is UTF-8 (RFC 8259); body-parser would decode bad bytes leniently into U+FFFD and the
+ * push would store something else than was sent.
+ */
+function rejectInvalidUtf8(_req: unknown, _res: unknown, buffer: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buffer)) {
+    throw Object.assign(new Error('Request body is not valid UTF-8'), {
+      status: 400,
+      type: 'entity.verify.failed',
+    });
+  }
+}
 
 /**
  * Prefix, pipes, filters and interceptors. main.ts and the e2e tests both call this, since
@@ -25,6 +39,7 @@ export function configureApp(app: INestApplication): INestApplication {
   // A 10k-record push is a few MB; body-parser's default limit is 100 kB.
   (app as NestExpressApplication).useBodyParser('json', {
     limit: config.get('app.bodyLimit', { infer: true }),
+    verify: rejectInvalidUtf8,
   });
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
   app.use(helmet());

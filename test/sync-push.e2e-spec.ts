@@ -422,6 +422,47 @@ describe('POST /api/v1/sync/push (e2e)', () => {
       ]);
     });
 
+    it('rejects lone surrogates, which UTF-8 cannot store as sent', async () => {
+      const { timestamp } = await api.pullOk();
+      const body = `{"changes":{"games":{"created":[{"id":"g","name":"a\\ud800b","target_score":1,"status":"\\udc00","winner_id":null,"started_at":1,"ended_at":null}]}},"last_pulled_at":${timestamp}}`;
+      const response = await t
+        .http()
+        .post('/api/v1/sync/push')
+        .set(device.auth)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual([
+        'changes.games.created[0].name must be valid Unicode (no lone surrogates)',
+        'changes.games.created[0].status must be valid Unicode (no lone surrogates)',
+      ]);
+      expect(await count('games')).toBe(0);
+    });
+
+    it('rejects a body that is not valid UTF-8 instead of storing U+FFFD', async () => {
+      const { timestamp } = await api.pullOk();
+      const body = Buffer.concat([
+        Buffer.from('{"changes":{"games":{"created":[{"id":"g","name":"a'),
+        Buffer.from([0xff, 0x62, 0xc0, 0xaf]),
+        Buffer.from(
+          `","target_score":1,"status":"s","winner_id":null,"started_at":1,"ended_at":null}]}},"last_pulled_at":${timestamp}}`,
+        ),
+      ]);
+      const response = await t
+        .http()
+        .post('/api/v1/sync/push')
+        .set(device.auth)
+        .set('Content-Type', 'application/json')
+        .serialize((raw: unknown) => raw as string) // the bytes as they are
+        .send(body);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        statusCode: 400,
+        message: expect.stringContaining('UTF-8'),
+      });
+      expect(await count('games')).toBe(0);
+    });
+
     it('answers 401 without a token', async () => {
       await t.http().post('/api/v1/sync/push').send({ changes: {}, last_pulled_at: 1 }).expect(401);
     });

@@ -18,6 +18,8 @@ export type ValidationResult = { changes: PushChanges; records: number } | { err
 /** More than this many messages only add bulk; the count of the rest is reported instead. */
 const MAX_MESSAGES = 100;
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -32,6 +34,8 @@ function checkValue(column: SyncColumn, value: unknown): string | undefined {
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
       if (value.includes('\u0000')) return 'must not contain NUL characters';
+      // A lone surrogate has no UTF-8 form: PostgreSQL would store U+FFFD, not what was sent.
+      if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (no lone surrogates)';
       return [...value].length <= column.maxLength!
         ? undefined
         : `must be at most ${column.maxLength} characters`;
