@@ -1,5 +1,6 @@
 import { QueryRunner } from 'typeorm';
 import { NOW_MS_SQL } from '../devices/devices.service';
+import { queryPrepared } from './sql/query-prepared';
 
 /**
  * The per-device hybrid clock kept on the device row (devices.last_stamp, epoch ms).
@@ -15,13 +16,14 @@ export async function advanceDeviceClock(
   runner: QueryRunner,
   deviceId: string,
 ): Promise<{ lastStamp: number; stamp: number }> {
-  const [row] = (await runner.query(
+  const [{ last_stamp, stamp }] = await queryPrepared<{ last_stamp: string; stamp: string }>(
+    runner,
+    'sync_clock',
     `UPDATE "devices" AS "d" SET "last_stamp" = GREATEST("o"."last_stamp" + 1, ${NOW_MS_SQL})
      FROM (SELECT "last_stamp" FROM "devices" WHERE "id" = $1 FOR UPDATE) AS "o"
      WHERE "d"."id" = $1
      RETURNING "o"."last_stamp" AS "last_stamp", "d"."last_stamp" AS "stamp"`,
     [deviceId],
-  )) as [Array<{ last_stamp: string; stamp: string }>, number];
-  const [{ last_stamp, stamp }] = row;
+  );
   return { lastStamp: Number(last_stamp), stamp: Number(stamp) };
 }

@@ -10,7 +10,12 @@ import { PushRequest } from './validation/push-body.pipe';
 function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
   const runner = {
     isTransactionActive: false,
-    connect: jest.fn(),
+    // Prepared statements go to the runner's pg client: route them to the same mock.
+    connect: jest.fn(async () => ({
+      query: async ({ text, values }: { text: string; values: unknown[] }) => ({
+        rows: await query(text, values),
+      }),
+    })),
     startTransaction: jest.fn(async () => void (runner.isTransactionActive = true)),
     commitTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
     rollbackTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
@@ -43,7 +48,7 @@ describe('SyncService transactions', () => {
   }
 
   it('commits and releases a push that succeeds', async () => {
-    await build(jest.fn(async () => [[{ last_stamp: '100', stamp: '101' }], 1]));
+    await build(jest.fn(async () => [{ last_stamp: '100', stamp: '101' }]));
     await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
     expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
@@ -58,7 +63,7 @@ describe('SyncService transactions', () => {
     await build(
       jest.fn(async (sql: string) =>
         sql.includes('FOR UPDATE')
-          ? [[{ last_stamp: '200', stamp: '201' }], 1]
+          ? [{ last_stamp: '200', stamp: '201' }]
           : [{ table: 'games', stamp: '150', deleted: false, values: { id: 'g1' } }],
       ),
     );

@@ -1,4 +1,5 @@
 import { QueryRunner } from 'typeorm';
+import { queryPrepared } from '../sql/query-prepared';
 import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
 
 const q = (name: string) => `"${name}"`;
@@ -51,9 +52,11 @@ export async function readPull(
   deviceId: string,
   sinceByTable: Map<string, number>,
 ): Promise<PullResult> {
-  const [row] = (await runner.query(PULL_SQL, [
-    deviceId,
-    ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0),
-  ])) as Array<{ body: string; timestamp: string; records: number }>;
+  const [row] = await queryPrepared<{ body: string; timestamp: string; records: number }>(
+    runner,
+    'sync_pull',
+    PULL_SQL,
+    [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
+  );
   return { body: row.body, timestamp: Number(row.timestamp), records: row.records };
 }

@@ -1,5 +1,6 @@
 import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
+import { queryPrepared } from '../sql/query-prepared';
 import { SYNC_TABLES, SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
@@ -53,10 +54,17 @@ export class PushWriter {
     );
     const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
     if (wanted.length === 0) return existing;
-    const found = (await this.runner.query(
+    const found = await queryPrepared<{
+      table: string;
+      stamp: string;
+      deleted: boolean;
+      values: WireRecord;
+    }>(
+      this.runner,
+      `sync_existing_${wanted.map(([table]) => table.name).join('_')}`,
       wanted.map(([table], i) => existingSql(table, `$${i + 2}`)).join('\nUNION ALL\n'),
       [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])],
-    )) as Array<{ table: string; stamp: string; deleted: boolean; values: WireRecord }>;
+    );
     for (const { table, stamp, deleted, values } of found) {
       existing
         .get(syncTable(table)!)!
@@ -91,7 +99,7 @@ export class PushWriter {
     const columnArrays = wireColumns(table).map((column) =>
       upserts.map(({ record }) => record[column]),
     );
-    await this.runner.query(UPSERT_SQL.get(table)!, [
+    await queryPrepared(this.runner, `sync_upsert_${table.name}`, UPSERT_SQL.get(table)!, [
       this.deviceId,
       stamp,
       ...columnArrays,
@@ -106,12 +114,14 @@ export class PushWriter {
     ids: string[],
     stamp: number,
   ): Promise<string[]> {
-    const rows = (await this.runner.query(
+    const rows = await queryPrepared<{ id: string }>(
+      this.runner,
+      `sync_tombstone_${table.name}_${column}`,
       `UPDATE ${q(table.name)} SET "deleted_at" = now(), "updated_at" = now(), "stamp" = $3
        WHERE "device_id" = $1 AND ${q(column)} = ANY($2::varchar[]) AND "deleted_at" IS NULL
        RETURNING "id"`,
       [this.deviceId, ids, stamp],
-    )) as [Array<{ id: string }>, number];
-    return rows[0].map((row) => row.id);
+    );
+    return rows.map((row) => row.id);
   }
 }
