@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../scripts/free-port';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
@@ -21,17 +21,6 @@ const PASSED_THROUGH = [
   'SYNC_MAX_PUSH_RECORDS',
   'JWT_EXPIRES_IN',
 ];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A connection URL fit for logs and results.json: the password masked. */
 export function redactUrl(value: string): string {

@@ -1,22 +1,13 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgresServer } from '../../src/database/embedded/embedded-postgres.server';
+import { freePort } from '../../scripts/free-port';
+
+export { freePort };
 
 export type TestDatabase = { url: string; drop(): Promise<void> };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A temp folder that the `postgres` user can enter (the embedded server runs as it under root). */
 export function makeTempDir(prefix: string): string {
