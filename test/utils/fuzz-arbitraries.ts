@@ -20,6 +20,8 @@
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { game, player, Rec, round, score } from './sync-records';
+import { INT32_MAX, INT32_MIN, MS_MAX } from '../../src/sync/registry/sync-column';
+import { SYNC_TABLES } from '../../src/sync/registry/sync-tables';
 
 // ---------------------------------------------------------------------------------------------
 // JSON text that JSON.stringify cannot write
@@ -109,6 +111,7 @@ export const sometimes = <T>(arb: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<
 // ---------------------------------------------------------------------------------------------
 
 export const TABLES = ['games', 'game_players', 'rounds', 'scores'] as const;
+// The registry (and CONTRACT.md) must list exactly these; the schema test pins registry to entities.
 export type TableName = (typeof TABLES)[number];
 export const ARRAYS = ['created', 'updated', 'deleted'] as const;
 export type ArrayName = (typeof ARRAYS)[number];
@@ -124,52 +127,25 @@ export type Column = {
   parent?: TableName;
 };
 
-const col = (name: string, kind: ColumnKind, extra: Partial<Column> = {}): Column => ({
-  name,
-  kind,
-  nullable: false,
-  ...extra,
-});
-
-/** CONTRACT.md "Tables and columns": every wire column besides `id`. */
-export const COLUMNS: Record<TableName, Column[]> = {
-  games: [
-    col('name', 'string', { nullable: true, max: 200 }),
-    col('target_score', 'int'),
-    col('status', 'string', { max: 32 }),
-    col('winner_id', 'id', { nullable: true }),
-    col('started_at', 'ms'),
-    col('ended_at', 'ms', { nullable: true }),
-  ],
-  game_players: [
-    col('game_id', 'id', { parent: 'games' }),
-    col('name', 'string', { max: 100 }),
-    col('position', 'int'),
-    col('current_total', 'int'),
-  ],
-  rounds: [
-    col('game_id', 'id', { parent: 'games' }),
-    col('round_number', 'int'),
-    col('caller_id', 'id', { nullable: true }),
-    col('created_at', 'ms'),
-  ],
-  scores: [
-    col('round_id', 'id', { parent: 'rounds' }),
-    col('player_id', 'id', { parent: 'game_players' }),
-    col('raw_score', 'int'),
-    col('bonus_applied', 'int'),
-    col('final_score', 'int'),
-    col('total_after', 'int'),
-  ],
-};
+/** Every wire column besides `id`, per table, from the server's table registry. */
+export const COLUMNS = Object.fromEntries(
+  SYNC_TABLES.map((table) => [
+    table.name,
+    Object.entries(table.columns).map(([name, column]): Column => ({
+      name,
+      kind: column.kind,
+      nullable: column.nullable,
+      max: column.maxLength,
+      parent: table.parents[name] as TableName | undefined,
+    })),
+  ]),
+) as Record<TableName, Column[]>;
 
 const ID_COLUMN: Column = { name: 'id', kind: 'id', nullable: false };
 /** `id` first, then the table's columns: what every record carries on the wire. */
 export const wireColumns = (table: TableName): Column[] => [ID_COLUMN, ...COLUMNS[table]];
 
-export const INT32_MIN = -2_147_483_648;
-export const INT32_MAX = 2_147_483_647;
-export const MS_MAX = 8_640_000_000_000_000;
+export { INT32_MAX, INT32_MIN, MS_MAX };
 
 /** Valid ids that validIdArb never produces: padding and orphan links, which must not collide. */
 const RESERVED = 'zz.fuzz.';
