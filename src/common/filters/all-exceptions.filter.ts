@@ -40,12 +40,11 @@ function bodyOf(exception: unknown): ErrorBody {
   const status = middlewareStatus(exception);
   if (status) {
     const type = (exception as { type?: string }).type;
+    // (Malformed JSON never gets here: Nest turns it into a BadRequestException first.)
     const message =
-      type === 'entity.parse.failed'
-        ? 'Request body is not valid JSON'
-        : type === 'entity.too.large'
-          ? 'Request body is larger than the configured limit'
-          : (exception as Error).message;
+      type === 'entity.too.large'
+        ? 'Request body is larger than the configured limit'
+        : (exception as Error).message;
     return { statusCode: status, message };
   }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
