@@ -1,21 +1,25 @@
 import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { queryPrepared } from '../sql/query-prepared';
-import { SYNC_TABLES, SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
+import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
 
 const q = (name: string) => `"${name}"`;
 
-/** One statement per table, built once from the registry: INSERT ... SELECT FROM unnest(...). */
-function upsertSql(table: SyncTable): string {
+/**
+ * One table's upsert, INSERT ... SELECT FROM unnest(...), as a CTE of the push's write statement.
+ * Parameters: $1 the device, $2 the stamp, then from `first` one array per wire column and one
+ * of "stored as a tombstone" flags.
+ */
+function upsertCte(table: SyncTable, first: number): { sql: string; params: number } {
   const columns = wireColumns(table);
   const types = columns.map((c) =>
     c === 'id' ? 'varchar[]' : PG_ARRAY_TYPE[table.columns[c].kind],
   );
-  const unnestArgs = [...types, 'bool[]'].map((type, i) => `$${i + 3}::${type}`).join(', ');
+  const unnestArgs = [...types, 'bool[]'].map((type, i) => `$${first + i}::${type}`).join(', ');
   const alias = [...columns, '__deleted'].map(q).join(', ');
-  return `
+  const sql = `${q(`upsert_${table.name}`)} AS (
     INSERT INTO ${q(table.name)} ("device_id", ${columns.map(q).join(', ')}, "stamp", "deleted_at")
     SELECT $1::uuid, ${columns.map((c) => `t.${q(c)}`).join(', ')}, $2::int8,
            CASE WHEN t."__deleted" THEN now() END
@@ -27,7 +31,22 @@ function upsertSql(table: SyncTable): string {
         .join(', ')},
       "stamp" = EXCLUDED."stamp",
       "updated_at" = now(),
-      "deleted_at" = COALESCE(${q(table.name)}."deleted_at", EXCLUDED."deleted_at")`;
+      "deleted_at" = COALESCE(${q(table.name)}."deleted_at", EXCLUDED."deleted_at"))`;
+  return { sql, params: types.length + 1 };
+}
+
+/**
+ * Every table's upserts in one statement (one round trip): each CTE writes its own table and no
+ * foreign key runs between the sync tables, so their order within the statement does not matter.
+ */
+function upsertSql(tables: readonly SyncTable[]): string {
+  let next = 3;
+  const ctes = tables.map((table) => {
+    const cte = upsertCte(table, next);
+    next += cte.params;
+    return cte.sql;
+  });
+  return `WITH ${ctes.join(',\n')}\nSELECT 1`;
 }
 
 /** One table's part of the existence check; the wire values come back as JSON (dates as numbers). */
@@ -38,7 +57,8 @@ const existingSql = (table: SyncTable, idsParam: string) =>
             .join(', ')}) AS "values"
    FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY(${idsParam}::varchar[])`;
 
-const UPSERT_SQL = new Map(SYNC_TABLES.map((table) => [table, upsertSql(table)]));
+/** The write statement of each combination of tables a push touches, built on first use. */
+const UPSERT_SQL = new Map<string, string>();
 
 /** Reads, upserts and tombstones of one push; every statement is scoped by the device. */
 export class PushWriter {
@@ -74,13 +94,17 @@ export class PushWriter {
   }
 
   /**
-   * Applies the plan with one stamp, parents before children: upserts, then tombstones for the
-   * pushed deletions, then the cascade to the children of everything deleted here.
+   * Applies the plan with one stamp: every upsert in one statement, then tombstones for the
+   * pushed deletions and the cascade to the children of everything deleted here, parents before
+   * children.
    */
   async apply(plan: Map<SyncTable, TablePlan>, stamp: number): Promise<void> {
+    await this.upsert(
+      [...plan].filter(([, { upserts }]) => upserts.length > 0),
+      stamp,
+    );
     const deletedNow = new Map<string, string[]>();
-    for (const [table, { upserts, deletes }] of plan) {
-      if (upserts.length) await this.upsert(table, upserts, stamp);
+    for (const [table, { deletes }] of plan) {
       const gone = [...deletes];
       if (deletes.length) await this.tombstone(table, 'id', deletes, stamp);
       for (const [column, parent] of Object.entries(table.parents)) {
@@ -91,20 +115,18 @@ export class PushWriter {
     }
   }
 
-  private async upsert(
-    table: SyncTable,
-    upserts: TablePlan['upserts'],
-    stamp: number,
-  ): Promise<void> {
-    const columnArrays = wireColumns(table).map((column) =>
-      upserts.map(({ record }) => record[column]),
-    );
-    await queryPrepared(this.runner, `sync_upsert_${table.name}`, UPSERT_SQL.get(table)!, [
-      this.deviceId,
-      stamp,
-      ...columnArrays,
-      upserts.map(({ deleted }) => deleted),
-    ]);
+  private async upsert(tables: Array<[SyncTable, TablePlan]>, stamp: number): Promise<void> {
+    if (tables.length === 0) return;
+    const name = `sync_upsert_${tables.map(([table]) => table.name).join('_')}`;
+    let text = UPSERT_SQL.get(name);
+    if (!text) UPSERT_SQL.set(name, (text = upsertSql(tables.map(([table]) => table))));
+    const values: unknown[] = [this.deviceId, stamp];
+    for (const [table, { upserts }] of tables) {
+      for (const column of wireColumns(table))
+        values.push(upserts.map(({ record }) => record[column]));
+      values.push(upserts.map(({ deleted }) => deleted));
+    }
+    await queryPrepared(this.runner, name, text, values);
   }
 
   /** Marks live rows whose `column` is one of `ids` deleted; returns the ids it deleted. */
