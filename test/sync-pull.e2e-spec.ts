@@ -99,6 +99,48 @@ describe('GET /api/v1/sync/pull (e2e)', () => {
     expect(stored.ended_at).toBe(0);
   });
 
+  it('returns a pull of many chunks whole: every record once, non-ASCII text intact', async () => {
+    // ~2,000 records of ~200 bytes: the response is assembled from several 64 KiB chunks.
+    const games = Array.from({ length: 400 }, (_, i) =>
+      game({ name: `Partie ${i} — 🍉 «${'é'.repeat(60)}»` }),
+    );
+    const players = games.flatMap((g) => [player(g.id, { name: 'Zoë ✓' }), player(g.id)]);
+    const rounds = games.map((g) => round(g.id));
+    const scores = rounds.flatMap((r, i) => [
+      score(r.id, players[2 * i].id),
+      score(r.id, players[2 * i + 1].id),
+    ]);
+    await api.pushOk({
+      games: { created: games },
+      game_players: { created: players },
+      rounds: { created: rounds },
+      scores: { created: scores },
+    });
+    const { timestamp } = await api.pullOk();
+    await api.pushOk({ games: { deleted: games.slice(0, 150).map((g) => g.id) } });
+
+    const response = await api.pull().expect(200);
+    expect(Number(response.headers['content-length'])).toBeGreaterThan(3 * 64 * 1024);
+    const byId = <T extends { id: string }>(records: T[]) =>
+      [...records].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(response.body.changes.games.updated)).toEqual(byId(games.slice(150)));
+    expect(response.body.changes.scores.updated).toHaveLength(scores.length - 300);
+
+    const since = (await api.pull({ last_pulled_at: String(timestamp) }).expect(200)).body;
+    expect([...since.changes.games.deleted].sort()).toEqual(
+      games
+        .slice(0, 150)
+        .map((g) => g.id)
+        .sort(),
+    );
+    expect([...since.changes.rounds.deleted].sort()).toEqual(
+      rounds
+        .slice(0, 150)
+        .map((r) => r.id)
+        .sort(),
+    );
+  });
+
   it("never shows another device's records", async () => {
     const other = await registerDevice(t, 'other');
     await syncApi(t, other).pushOk({ games: { created: [game()] } });

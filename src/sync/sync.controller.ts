@@ -1,4 +1,14 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
+import { Readable } from 'node:stream';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -38,11 +48,17 @@ export class SyncController {
     description:
       'Leave last_pulled_at empty for a first sync (every live record). Pass the returned `timestamp` back next time.',
   })
-  // The body is JSON text built by PostgreSQL; it is sent as it is.
-  @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOkResponse({ type: PullResponseDto })
-  pull(@CurrentDevice() device: DeviceEntity, @Query() query: PullQueryDto): Promise<string> {
-    return this.sync.pull(device.id, query);
+  async pull(
+    @CurrentDevice() device: DeviceEntity,
+    @Query() query: PullQueryDto,
+  ): Promise<StreamableFile> {
+    // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.
+    const { chunks, bytes } = await this.sync.pull(device.id, query);
+    return new StreamableFile(Readable.from(chunks), {
+      type: 'application/json; charset=utf-8',
+      length: bytes,
+    });
   }
 
   @Post('push')

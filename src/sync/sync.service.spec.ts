@@ -1,6 +1,7 @@
 import { ConflictException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PinoLogger } from 'nestjs-pino';
+import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { SYNC_TABLES } from './registry/sync-tables';
 import { SyncService } from './sync.service';
@@ -10,11 +11,21 @@ import { PushRequest } from './validation/push-body.pipe';
 function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
   const runner = {
     isTransactionActive: false,
-    // Prepared statements go to the runner's pg client: route them to the same mock.
+    // Prepared statements go to the runner's pg client: route them to the same mock, whether
+    // they are awaited for their rows or streamed (a pg Query, which emits them).
     connect: jest.fn(async () => ({
-      query: async ({ text, values }: { text: string; values: unknown[] }) => ({
-        rows: await query(text, values),
-      }),
+      query: (config: { text: string; values: unknown[] }) => {
+        const rows = Promise.resolve(query(config.text, config.values) as unknown);
+        if (!(config instanceof Query)) return rows.then((result) => ({ rows: result }));
+        rows.then(
+          (result) => {
+            for (const row of result as unknown[]) config.emit('row', row);
+            config.emit('end');
+          },
+          (error: unknown) => config.emit('error', error),
+        );
+        return config;
+      },
     })),
     startTransaction: jest.fn(async () => void (runner.isTransactionActive = true)),
     commitTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
@@ -74,16 +85,9 @@ describe('SyncService transactions', () => {
   });
 
   it('rolls back and releases when the database fails mid-pull', async () => {
-    await build(
-      jest
-        .fn()
-        .mockResolvedValueOnce(undefined)
-        .mockRejectedValueOnce(new Error('connection lost')),
-    );
+    await build(jest.fn().mockRejectedValueOnce(new Error('connection lost')));
     await expect(service.pull('device', {})).rejects.toThrow('connection lost');
-    expect(runner.query).toHaveBeenCalledWith(
-      'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
-    );
+    expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });

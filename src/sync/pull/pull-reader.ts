@@ -1,62 +1,72 @@
 import { QueryRunner } from 'typeorm';
-import { queryPrepared } from '../sql/query-prepared';
+import { queryEachRow } from '../sql/query-each-row';
 import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
+import { PullBody } from './pull-body';
 
 const q = (name: string) => `"${name}"`;
 
 /**
- * The whole pull response, built as JSON text by PostgreSQL in one statement:
- * no entity hydration, and bigint dates come out as JSON numbers. Parameters: $1 the device,
- * then one "since" stamp per table (registry order). Live rows changed since go in `updated`
- * (never `created`: the client may hold them already), tombstones in `deleted`; a table read
- * from 0 (first sync, or added by a client migration) lists no deletions.
+ * The pull as one statement (so one snapshot) returning one row per piece of the response:
+ * part 0 is the device clock, then for table i (registry order) part 2i+1 holds its live rows
+ * changed since, one JSON object each, and part 2i+2 the ids of its tombstones (none when read
+ * from 0). Parameters: $1 the device, then one "since" stamp per table. Live rows go in
+ * `updated` (never `created`: the client may hold them already).
+ *
+ * Rows rather than one json_agg value: node-postgres would hold a 15 MB value in a receive
+ * buffer grown by doubling, then as a string, then as the response's bytes (3-4x the response);
+ * rows arrive as small messages and are packed straight into the response's chunks.
  */
 function pullSql(): string {
-  const parts = SYNC_TABLES.map((table: SyncTable, i) => {
+  const parts = [`SELECT 0 AS "part", "last_stamp"::text AS "json" FROM "devices" WHERE "id" = $1`];
+  SYNC_TABLES.forEach((table: SyncTable, i) => {
     const since = `$${i + 2}::int8`;
     const fields = wireColumns(table)
       .map((c) => `'${c}', ${q(c)}`)
       .join(', ');
     const from = `FROM ${q(table.name)} WHERE "device_id" = $1 AND "stamp" > ${since}`;
-    return {
-      // One scan per array; the counts come from the same scans (for the logs).
-      cte: `u${i} AS (SELECT json_agg(json_build_object(${fields})) AS "rows", count(*) AS "n" ${from} AND "deleted_at" IS NULL),
-        d${i} AS (SELECT json_agg("id") AS "rows", count(*) AS "n" ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0)`,
-      field: `'${table.name}', json_build_object('created', '[]'::json,
-        'updated', COALESCE(u${i}."rows", '[]'::json), 'deleted', COALESCE(d${i}."rows", '[]'::json))`,
-      count: `u${i}."n" + d${i}."n"`,
-      alias: `u${i}, d${i}`,
-    };
+    parts.push(
+      `SELECT ${2 * i + 1}, json_build_object(${fields})::text ${from} AND "deleted_at" IS NULL`,
+      `SELECT ${2 * i + 2}, to_json("id")::text ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0`,
+    );
   });
-  // The device clock is read by the same statement, so from the same snapshot as the rows.
-  return `WITH "clock" AS (SELECT "last_stamp" FROM "devices" WHERE "id" = $1),
-    ${parts.map((p) => p.cte).join(',\n')}
-    SELECT json_build_object(
-             'changes', json_build_object(${parts.map((p) => p.field).join(', ')}),
-             'timestamp', "clock"."last_stamp")::text AS "body",
-           "clock"."last_stamp"::text AS "timestamp",
-           (${parts.map((p) => p.count).join(' + ')})::int AS "records"
-    FROM "clock", ${parts.map((p) => p.alias).join(', ')}`;
+  return parts.join('\nUNION ALL\n');
 }
 
 const PULL_SQL = pullSql();
 
-export type PullResult = { body: string; timestamp: number; records: number };
+export type PullResult = {
+  /** The response, `{ changes, timestamp }`, as chunks of JSON text. */
+  chunks: Buffer[];
+  bytes: number;
+  /** The device clock read with the rows; null when the device row is gone. */
+  timestamp: number | null;
+  records: number;
+};
 
-/**
- * The whole pull response as JSON text, `{ changes, timestamp }`. `sinceByTable` maps a table
- * name to the stamp to read from (0: every live row).
- */
+/** `sinceByTable` maps a table name to the stamp to read from (0: every live row). */
 export async function readPull(
   runner: QueryRunner,
   deviceId: string,
   sinceByTable: Map<string, number>,
 ): Promise<PullResult> {
-  const [row] = await queryPrepared<{ body: string; timestamp: string; records: number }>(
+  const body = new PullBody(SYNC_TABLES.map((table) => table.name));
+  let timestamp: number | null = null;
+  await queryEachRow<[number, string]>(
     runner,
     'sync_pull',
     PULL_SQL,
     [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
+    ([part, json]) => {
+      if (part === 0) timestamp = Number(json);
+      else body.add(part - 1, json);
+    },
   );
-  return { body: row.body, timestamp: Number(row.timestamp), records: row.records };
+  const records = body.records;
+  const chunks = timestamp === null ? [] : body.finish(timestamp);
+  return {
+    chunks,
+    bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+    timestamp,
+    records,
+  };
 }
