@@ -20,6 +20,8 @@ const PASSED_THROUGH = [
   'BODY_LIMIT',
   'SYNC_MAX_PUSH_RECORDS',
   'JWT_EXPIRES_IN',
+  // e.g. --require a profiler, to profile the server under the benchmark's load.
+  'NODE_OPTIONS',
 ];
 
 /** A connection URL fit for logs and results.json: the password masked. */

@@ -335,7 +335,7 @@ export async function measureIncremental(
   };
 }
 
-/** Fills the database up to the big size with other devices' rows (bulk SQL), then ANALYZE. */
+/** Fills the database up to the big size with other devices' rows (bulk SQL), then VACUUM ANALYZE. */
 export async function seedBulk(sql: Client, sizes: Sizes): Promise<number> {
   const target = sizes.bulkDevices * sizes.bulkGamesPerDevice * 10;
   log(`bulk seed: ${count(target)} rows over ${sizes.bulkDevices} more devices (SQL)`);
