@@ -30,6 +30,11 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
     extra: {
       statement_timeout: config.statementTimeoutMs,
       idle_in_transaction_session_timeout: config.statementTimeoutMs,
+      // Every sync statement is an index scan of one device's rows. On a big database the
+      // planner would still pick parallel plans for the pull, forking worker processes on every
+      // request (measured: p50 of an incremental pull 7 ms -> 20 ms at 1M rows, the forks'
+      // kernel time eating a core).
+      options: '-c max_parallel_workers_per_gather=0',
     },
   };
 }

@@ -136,3 +136,24 @@ export async function measureCpu(serverPid: number, sql: Client): Promise<() => 
     };
   };
 }
+
+/**
+ * Waits (up to `maxSeconds`) until the whole machine has been below `busyPct` of one core for a
+ * second: after a bulk seed the kernel and PostgreSQL go on writing and tidying for a while, and
+ * a phase measured then would time that too. Returns the seconds waited and the last reading.
+ */
+export async function waitForQuietMachine(
+  busyPct = 25,
+  maxSeconds = 60,
+): Promise<{ waitedSeconds: number; busyPct: number }> {
+  const startedAt = performance.now();
+  let last = Infinity;
+  while ((performance.now() - startedAt) / 1000 < maxSeconds) {
+    const before = machineCpuSeconds().busy;
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    last = (100 * (machineCpuSeconds().busy - before)) / ((performance.now() - t0) / 1000);
+    if (last < busyPct) break;
+  }
+  return { waitedSeconds: (performance.now() - startedAt) / 1000, busyPct: last };
+}

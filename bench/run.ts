@@ -22,6 +22,7 @@ import {
   QUICK,
   seedBulk,
 } from './phases';
+import { waitForQuietMachine } from './proc';
 import { IdMaker } from './records';
 import { checkBuild, machineInfo, reportNotes, reportRows, Results } from './report';
 import { log, printReport } from './stats';
@@ -88,6 +89,11 @@ async function main(): Promise<void> {
       sizes.incrementalRequests,
     );
     await seedBulk(sql, sizes);
+    const quiet = await waitForQuietMachine();
+    log(
+      `after the seed: waited ${quiet.waitedSeconds.toFixed(1)} s for a quiet machine ` +
+        `(${quiet.busyPct.toFixed(0)}% of a core busy)`,
+    );
     const big = await measureIncremental(
       api,
       sql,
