@@ -57,4 +57,17 @@ describe('Schema (e2e)', () => {
       /(Index (Only )?Scan using|Bitmap Index Scan on) "IDX_games_device_id_stamp"[\s\S]*Index Cond: \(\(device_id = .*\) AND \(stamp > 5\)\)/,
     );
   });
+
+  it('runs without parallel query on every connection of the pool (no worker forks per pull)', async () => {
+    const settings = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        t.dataSource.transaction((manager) =>
+          manager.query<Array<{ max_parallel_workers_per_gather: string }>>(
+            'SHOW max_parallel_workers_per_gather',
+          ),
+        ),
+      ),
+    );
+    expect(settings.map(([row]) => row.max_parallel_workers_per_gather)).toEqual(['0', '0', '0']);
+  });
 });
