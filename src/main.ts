@@ -3,10 +3,13 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
+import { runClusterPrimary } from './cluster/cluster-primary';
 import { DrainingService } from './common/shutdown/draining.service';
 import { configureApp, setupSwagger } from './app.setup';
+import type { LogLevel } from './config/app-config.type';
 import { AllConfigType } from './config/config.type';
 import { loadAllConfig } from './config/load-all-config';
 import { provisionDatabase, ProvisionedDatabase } from './database/database-provisioning';
@@ -21,8 +24,12 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * in-flight requests, TypeORM pool), then the database, then exit 0.
  */
 function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, logger: Logger): void {
-  const stop = async (signal: NodeJS.Signals) => {
-    logger.log(`${signal} received: finishing in-flight requests, then stopping`);
+  let stopping = false;
+  const stop = async (reason: string) => {
+    // Under APP_WORKERS, Ctrl-C reaches a worker twice: from the terminal and from the primary.
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${reason}: finishing in-flight requests, then stopping`);
     setTimeout(() => {
       logger.error(`Still busy after ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
       process.exit(1);
@@ -32,13 +39,22 @@ function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, log
     await database.stop();
     process.exit(0);
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, (s) => void stop(s));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void stop(`${signal} received`));
+  }
+  // A worker whose primary is gone can take no more connections: it drains and exits.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('Cluster primary gone'));
 }
 
-async function bootstrap(): Promise<void> {
-  const logger = new Logger('Bootstrap');
+async function main(): Promise<void> {
   // Validate the environment before starting anything, so a bad value stops us with its name.
-  const { logLevel } = loadAllConfig().app;
+  const { logLevel, workers } = loadAllConfig().app;
+  if (workers > 1 && cluster.isPrimary) return runClusterPrimary(workers);
+  return bootstrap(logLevel);
+}
+
+async function bootstrap(logLevel: LogLevel): Promise<void> {
+  const logger = new Logger('Bootstrap');
   const database = await provisionDatabase((line) => logger.log(line));
   try {
     const app = await NestFactory.create(AppModule, {
@@ -61,7 +77,7 @@ async function bootstrap(): Promise<void> {
   }
 }
 
-bootstrap().catch((error: unknown) => {
+main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -19,4 +19,6 @@ export type AppConfig = {
   };
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;
+  /** Node processes serving HTTP on the one port (cluster); 1: the process itself serves. */
+  workers: number;
 };
