@@ -20,6 +20,7 @@ const PASSED_THROUGH = [
   'BODY_LIMIT',
   'SYNC_MAX_PUSH_RECORDS',
   'JWT_EXPIRES_IN',
+  'APP_WORKERS',
   // e.g. --require a profiler, to profile the server under the benchmark's load.
   'NODE_OPTIONS',
 ];

@@ -5,7 +5,15 @@
 import { Client } from 'pg';
 import { ApiClient, Device, expectStatus, PullResponse, pulledRecords, pushBody } from './api';
 import { AppProcess } from './app-process';
-import { CpuShare, measureCpu, peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './proc';
+import {
+  appPids,
+  CpuShare,
+  measureCpu,
+  peakRssBytes,
+  resetPeakRss,
+  rssBytes,
+  sampleRss,
+} from './proc';
 import { buildGames, changesOf, countRecords, IdMaker, TableRecords } from './records';
 import {
   analyze,
@@ -123,14 +131,15 @@ export async function firstPull(
   let rawBytes = 0;
   let hwmWorks = true;
   for (let run = 0; run <= sizes.firstPullRuns; run++) {
-    const rssBefore = rssBytes(app.pid);
-    hwmWorks = resetPeakRss(app.pid) && hwmWorks;
-    const sampler = sampleRss(app.pid);
+    const pids = appPids(app.pid);
+    const rssBefore = rssBytes(pids);
+    hwmWorks = resetPeakRss(pids) && hwmWorks;
+    const sampler = sampleRss(pids);
     const stopCpu = await measureCpu(app.pid, sql);
     const result = await api.pull(device);
     const share = await stopCpu();
     const sampledPeak = sampler.stop();
-    const peak = hwmWorks ? Math.max(sampledPeak, peakRssBytes(app.pid)) : sampledPeak;
+    const peak = hwmWorks ? Math.max(sampledPeak, peakRssBytes(pids)) : sampledPeak;
     expectStatus(result, 200, 'first pull');
     memory.push({ rssBeforeBytes: rssBefore, peakRssBytes: peak, growthBytes: peak - rssBefore });
     responseBytes = result.body.length;

@@ -16,30 +16,60 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]) * 1024;
 }
 
-export const rssBytes = (pid: number): number => statusField(pid, 'VmRSS');
+/** Pids: the app's processes (see appPids); their figures are summed. */
+type Pids = number | readonly number[];
+const each = (pids: Pids): readonly number[] => (typeof pids === 'number' ? [pids] : pids);
+const sum = (pids: Pids, read: (pid: number) => number) =>
+  each(pids).reduce((total, pid) => total + read(pid), 0);
+
+/**
+ * The app's processes: `pid` and its descendants (the workers under APP_WORKERS), but not
+ * PostgreSQL, whose embedded server is a child of the app too.
+ */
+export function appPids(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]) ?? []));
+  return found;
+}
+
+export const rssBytes = (pids: Pids): number => sum(pids, (pid) => statusField(pid, 'VmRSS'));
 
 /**
  * Resets the process's peak RSS (VmHWM) to its current RSS, so that VmHWM read afterwards is the
  * peak of what happened in between, even a spike shorter than the sampling interval.
  * Returns false where the kernel refuses (then only the samples count).
  */
-export function resetPeakRss(pid: number): boolean {
+export function resetPeakRss(pids: Pids): boolean {
   try {
-    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const pid of each(pids)) fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     return true;
   } catch {
     return false;
   }
 }
 
-export const peakRssBytes = (pid: number): number => statusField(pid, 'VmHWM');
+/** Summed over several processes, an upper bound of their peak together. */
+export const peakRssBytes = (pids: Pids): number => sum(pids, (pid) => statusField(pid, 'VmHWM'));
 
 /** Samples RSS every `intervalMs` until stopped; returns the highest value seen. */
-export function sampleRss(pid: number, intervalMs = 2): { stop(): number } {
-  let peak = rssBytes(pid);
+export function sampleRss(pids: Pids, intervalMs = 2): { stop(): number } {
+  let peak = rssBytes(pids);
   const timer = setInterval(() => {
     try {
-      peak = Math.max(peak, rssBytes(pid));
+      peak = Math.max(peak, rssBytes(pids));
     } catch {
       // The process is gone; the caller finds out on its own.
     }
@@ -52,8 +82,18 @@ export function sampleRss(pid: number, intervalMs = 2): { stop(): number } {
   };
 }
 
-/** CPU seconds (user + system) the process has used so far. */
-export function processCpuSeconds(pid: number): number {
+/** CPU seconds (user + system) the processes have used so far. */
+export function processCpuSeconds(pids: Pids): number {
+  return sum(pids, (pid) => {
+    try {
+      return oneProcessCpuSeconds(pid);
+    } catch {
+      return 0; // a worker that exited: its time is lost to "other"
+    }
+  });
+}
+
+function oneProcessCpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces: fields are counted after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -98,7 +138,7 @@ async function backendCpuSeconds(sql: Client): Promise<Map<number, number>> {
   const seconds = new Map<number, number>();
   for (const { pid } of rows) {
     try {
-      seconds.set(pid, processCpuSeconds(pid));
+      seconds.set(pid, oneProcessCpuSeconds(pid));
     } catch {
       // A backend that just exited (or one we may not read): its time is lost to "other".
     }
@@ -108,16 +148,17 @@ async function backendCpuSeconds(sql: Client): Promise<Map<number, number>> {
 
 /** Starts measuring; call the returned function at the end of the phase. */
 export async function measureCpu(serverPid: number, sql: Client): Promise<() => Promise<CpuShare>> {
+  const serverPids = appPids(serverPid);
   const backends = await backendCpuSeconds(sql);
   const startedAt = performance.now();
   const driver = process.cpuUsage();
-  const server = processCpuSeconds(serverPid);
+  const server = processCpuSeconds(serverPids);
   const machine = machineCpuSeconds();
   return async () => {
     const wallSeconds = (performance.now() - startedAt) / 1000;
     const used = process.cpuUsage(driver);
     const driverSeconds = (used.user + used.system) / 1e6;
-    const serverSeconds = processCpuSeconds(serverPid) - server;
+    const serverSeconds = processCpuSeconds(serverPids) - server;
     const busy = machineCpuSeconds().busy - machine.busy;
     let postgresSeconds = 0;
     // A backend that connected during the phase spent all its time in it.

@@ -199,10 +199,12 @@ export function reportNotes(r: Results, build: { staleBuild: boolean }): string[
     ['closed', r.load.closed],
     ['open', r.load.open],
   ] as const) {
-    if (result.cpu.serverPct > 75) {
+    // One process runs the app's JavaScript on one core; APP_WORKERS processes on as many.
+    const workers = Number(process.env.APP_WORKERS || 1);
+    if (result.cpu.serverPct > 75 * workers) {
       notes.push(
-        `In the ${phase} loop the server process used ${fmt.pct(result.cpu.serverPct)} of a core: ` +
-          `Node runs the app's JavaScript on one core, so it is at or near its limit (${perCycle(result)} of CPU per sync cycle).`,
+        `In the ${phase} loop the server used ${fmt.pct(result.cpu.serverPct)} of a core with ${workers} process(es): ` +
+          `Node runs each one's JavaScript on one core, so it is at or near its limit (${perCycle(result)} of CPU per sync cycle).`,
       );
     }
   }
