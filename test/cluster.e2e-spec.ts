@@ -1,16 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, makeTempDir } from './setup/test-database';
-import { ServerProcess } from './utils/server-process';
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive, ServerProcess } from './utils/server-process';
 
 /** Pids of the processes that logged `msg` (pino's JSON lines). */
 function pidsThatLogged(output: string, msg: RegExp): Set<number> {

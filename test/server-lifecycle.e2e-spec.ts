@@ -1,16 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, makeTempDir } from './setup/test-database';
-import { ServerProcess } from './utils/server-process';
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive, ServerProcess } from './utils/server-process';
 
 /**
  * The README's `npm start` path: no DATABASE_URL, so the real entry point runs its own embedded

@@ -3,6 +3,16 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** Whether a process (a server, its workers, its PostgreSQL) is still running. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The real entry point (src/main.ts) as its own process, the way `npm start` runs it. */
 export class ServerProcess {
   output = '';
