@@ -16,7 +16,7 @@ import {
 } from './proc';
 import { buildGames, changesOf, countRecords, IdMaker, TableRecords } from './records';
 import {
-  analyze,
+  vacuumAnalyze,
   countRows,
   deviceClock,
   deviceRows,
@@ -120,7 +120,7 @@ export async function firstPull(
     sizes.firstPullGames,
     3,
   );
-  await analyze(sql);
+  await vacuumAnalyze(sql);
   log(`first pull: seeded ${count(records)} records; ${sizes.firstPullRuns} runs + 1 warm-up`);
 
   const serverMs: number[] = [];
@@ -286,7 +286,7 @@ export async function prepareIncremental(
   );
   await api.pushOk(device, changed, since);
   // Statistics as autovacuum would have them by then, as after the bulk seed.
-  await analyze(sql);
+  await vacuumAnalyze(sql);
   return { device, since };
 }
 
@@ -351,7 +351,7 @@ export async function seedBulk(sql: Client, sizes: Sizes): Promise<number> {
   const startedAt = performance.now();
   const devices = await insertDevices(sql, sizes.bulkDevices);
   const rows = await seedGames(sql, devices, sizes.bulkGamesPerDevice, 3);
-  await analyze(sql);
+  await vacuumAnalyze(sql);
   log(`bulk seed: done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   return rows;
 }

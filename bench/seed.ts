@@ -113,7 +113,7 @@ export async function deviceRows(client: Client, deviceId: string): Promise<numb
  * visibility map during the next phases, on the same two cores, as a production database that
  * grew over months would not.
  */
-export async function analyze(client: Client): Promise<void> {
+export async function vacuumAnalyze(client: Client): Promise<void> {
   for (const table of ['devices', ...TABLES]) await client.query(`VACUUM (ANALYZE) ${q(table)}`);
   // And the seed's dirty pages written out now, not by the checkpointer in the middle of a phase.
   await client.query('CHECKPOINT').catch(() => undefined);

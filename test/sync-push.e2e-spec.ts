@@ -410,12 +410,7 @@ describe('POST /api/v1/sync/push (e2e)', () => {
     it('rejects 1e400 (Infinity once parsed) in an int column', async () => {
       const { timestamp } = await api.pullOk();
       const body = `{"changes":{"games":{"created":[{"id":"g","name":null,"target_score":1e400,"status":"a","winner_id":null,"started_at":1,"ended_at":null}]}},"last_pulled_at":${timestamp}}`;
-      const response = await t
-        .http()
-        .post('/api/v1/sync/push')
-        .set(device.auth)
-        .set('Content-Type', 'application/json')
-        .send(body);
+      const response = await api.pushRaw(body);
       expect(response.status).toBe(400);
       expect(response.body.message).toEqual([
         'changes.games.created[0].target_score must be a 32-bit integer',
@@ -425,12 +420,7 @@ describe('POST /api/v1/sync/push (e2e)', () => {
     it('rejects lone surrogates, which UTF-8 cannot store as sent', async () => {
       const { timestamp } = await api.pullOk();
       const body = `{"changes":{"games":{"created":[{"id":"g","name":"a\\ud800b","target_score":1,"status":"\\udc00","winner_id":null,"started_at":1,"ended_at":null}]}},"last_pulled_at":${timestamp}}`;
-      const response = await t
-        .http()
-        .post('/api/v1/sync/push')
-        .set(device.auth)
-        .set('Content-Type', 'application/json')
-        .send(body);
+      const response = await api.pushRaw(body);
       expect(response.status).toBe(400);
       expect(response.body.message).toEqual([
         'changes.games.created[0].name must be valid Unicode (no lone surrogates)',
@@ -448,13 +438,7 @@ describe('POST /api/v1/sync/push (e2e)', () => {
           `","target_score":1,"status":"s","winner_id":null,"started_at":1,"ended_at":null}]}},"last_pulled_at":${timestamp}}`,
         ),
       ]);
-      const response = await t
-        .http()
-        .post('/api/v1/sync/push')
-        .set(device.auth)
-        .set('Content-Type', 'application/json')
-        .serialize((raw: unknown) => raw as string) // the bytes as they are
-        .send(body);
+      const response = await api.pushRaw(body);
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({
         statusCode: 400,

@@ -23,9 +23,19 @@ export function syncApi(t: TestApp, device: RegisteredDevice) {
       .post('/api/v1/sync/push')
       .set(device.auth)
       .send({ changes: changes(input as ChangesInput), last_pulled_at: lastPulledAt });
+  /** A push body sent byte for byte as given (JSON text, or bytes that are not even UTF-8). */
+  const pushRaw = (body: string | Buffer) =>
+    t
+      .http()
+      .post('/api/v1/sync/push')
+      .set(device.auth)
+      .set('Content-Type', 'application/json')
+      .serialize((raw: unknown) => raw as string)
+      .send(body);
   return {
     pull,
     push,
+    pushRaw,
     /** Pulls and returns the body, failing on anything but 200. */
     async pullOk(lastPulledAt?: number): Promise<PullBody> {
       const response = await pull(
