@@ -161,9 +161,18 @@ export class AppProcess {
     return this.child.pid!;
   }
 
-  static async start(database: BenchDatabase): Promise<AppProcess> {
-    if (!fs.existsSync(MAIN_JS)) {
-      throw new Error(`${path.relative(ROOT, MAIN_JS)} is missing: run \`npm run build\` first.`);
+  /**
+   * `options.root`: another checkout to run instead of this one (its own build and
+   * node_modules); `options.env`: settings for this app only, over the passed-through ones.
+   */
+  static async start(
+    database: BenchDatabase,
+    options: { root?: string; env?: Record<string, string> } = {},
+  ): Promise<AppProcess> {
+    const root = options.root ?? ROOT;
+    const mainJs = path.join(root, path.relative(ROOT, MAIN_JS));
+    if (!fs.existsSync(mainJs)) {
+      throw new Error(`${mainJs} is missing: run \`npm run build\` there first.`);
     }
     const port = await freePort();
     const passed = Object.fromEntries(
@@ -179,10 +188,11 @@ export class AppProcess {
       THROTTLE_REGISTER_LIMIT: '1000000',
       THROTTLE_DEVICE_LIMIT: '1000000',
       ...passed,
+      ...options.env,
       ...database.appEnv,
     };
-    const child = spawn(process.execPath, [MAIN_JS], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [mainJs], {
+      cwd: root,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: process.env.HOME ?? os.homedir(),
