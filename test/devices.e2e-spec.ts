@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { forgeJwt, nowSeconds } from './utils/jwt';
+import { snapshotDevice, syncApi } from './utils/sync-api';
+import { changes, game } from './utils/sync-records';
 import { createTestApp, registerDevice, TestApp } from './utils/test-app';
 
 describe('Devices (e2e)', () => {
@@ -102,6 +105,37 @@ describe('Devices (e2e)', () => {
       expect((await seen()).getTime()).toBeGreaterThan(stale.getTime());
     });
 
+    it('is kept by the sync routes too: a pull writes a stale one, a push writes it with the clock', async () => {
+      const device = await registerDevice(t);
+      const sync = syncApi(t, device);
+      const seen = async () =>
+        (
+          await t.dataSource.query('SELECT last_seen_at FROM devices WHERE id = $1', [
+            device.deviceId,
+          ])
+        )[0].last_seen_at as Date | null;
+      expect(await seen()).toBeNull();
+      const { timestamp } = await sync.pullOk();
+      const first = await seen();
+      expect(first).toBeInstanceOf(Date);
+      await sync.pullOk(timestamp);
+      expect(await seen()).toEqual(first);
+
+      const stale = new Date(Date.now() - 120_000);
+      const makeStale = () =>
+        t.dataSource.query('UPDATE devices SET last_seen_at = $2 WHERE id = $1', [
+          device.deviceId,
+          stale,
+        ]);
+      await makeStale();
+      await sync.pullOk(timestamp);
+      expect((await seen())!.getTime()).toBeGreaterThan(stale.getTime());
+
+      await makeStale();
+      await sync.push({ games: { created: [game()] } }, timestamp).expect(200);
+      expect((await seen())!.getTime()).toBeGreaterThan(stale.getTime());
+    });
+
     it('does not wait for a push holding the device row to write last_seen_at', async () => {
       const device = await registerDevice(t);
       await t.dataSource.query(
@@ -116,6 +150,8 @@ describe('Devices (e2e)', () => {
         await holder.query('SELECT 1 FROM devices WHERE id = $1 FOR UPDATE', [device.deviceId]);
         const response = await t.http().get('/api/v1/devices/me').set(device.auth).timeout(5000);
         expect(response.status).toBe(200);
+        const pulled = await syncApi(t, device).pull().timeout(5000);
+        expect(pulled.status).toBe(200);
       } finally {
         await holder.rollbackTransaction();
         await holder.release();
@@ -161,13 +197,31 @@ describe('Devices (e2e)', () => {
         ],
       ];
 
-      it.each(cases)('%s', async (_name, header) => {
-        const authorization = await header();
-        const req = t.http().get('/api/v1/devices/me');
-        if (authorization) req.set('Authorization', authorization);
-        const response = await req;
-        expect(response.status).toBe(401);
-        expect(response.body).toMatchObject({ statusCode: 401, message: expect.any(String) });
+      // The device routes load the device in a guard; the sync routes verify the token only and
+      // check the device in their own transaction: both must refuse every case. The push body is
+      // valid, so nothing but the token can be its reason.
+      const routes: Array<[string, () => request.Test]> = [
+        ['GET /api/v1/devices/me', () => t.http().get('/api/v1/devices/me')],
+        ['GET /api/v1/sync/pull', () => t.http().get('/api/v1/sync/pull')],
+        [
+          'POST /api/v1/sync/push',
+          () =>
+            t
+              .http()
+              .post('/api/v1/sync/push')
+              .send({ changes: changes({ games: { created: [game()] } }), last_pulled_at: 1 }),
+        ],
+      ];
+
+      describe.each(routes)('%s', (_route, send) => {
+        it.each(cases)('%s', async (_name, header) => {
+          const authorization = await header();
+          const req = send();
+          if (authorization) req.set('Authorization', authorization);
+          const response = await req;
+          expect(response.status).toBe(401);
+          expect(response.body).toMatchObject({ statusCode: 401, message: expect.any(String) });
+        });
       });
 
       it('the same well-formed token is accepted (the cases above fail for their reason only)', async () => {
@@ -178,13 +232,19 @@ describe('Devices (e2e)', () => {
           .expect(200);
       });
 
-      it('for a revoked device, at once', async () => {
+      it('for a revoked device, at once, on every route, and its push writes nothing', async () => {
         const device = await registerDevice(t);
+        const sync = syncApi(t, device);
         await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
+        const { timestamp } = await sync.pullOk();
+        const before = await snapshotDevice(t, device.deviceId);
         await t.dataSource.query('UPDATE devices SET revoked_at = now() WHERE id = $1', [
           device.deviceId,
         ]);
         await t.http().get('/api/v1/devices/me').set(device.auth).expect(401);
+        await sync.pull({ last_pulled_at: timestamp }).expect(401);
+        await sync.push({ games: { created: [game()] } }, timestamp).expect(401);
+        expect(await snapshotDevice(t, device.deviceId)).toEqual(before);
       });
     });
   });

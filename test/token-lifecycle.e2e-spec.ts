@@ -1,4 +1,5 @@
 import { forgeJwt, nowSeconds } from './utils/jwt';
+import { changes, game } from './utils/sync-records';
 import { createTestApp, registerDevice, TestApp } from './utils/test-app';
 
 describe('Token lifecycle (e2e)', () => {
@@ -41,6 +42,12 @@ describe('Token lifecycle (e2e)', () => {
     for (const token of [device.token, second]) {
       await me(token).expect(401);
       await t.http().get('/api/v1/sync/pull').set('Authorization', `Bearer ${token}`).expect(401);
+      await t
+        .http()
+        .post('/api/v1/sync/push')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ changes: changes({ games: { created: [game()] } }), last_pulled_at: 1 })
+        .expect(401);
       await t
         .http()
         .post('/api/v1/devices/token/refresh')

@@ -20,9 +20,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
-import { CurrentDevice } from '../devices/decorators/current-device.decorator';
-import { DeviceEntity } from '../devices/entities/device.entity';
-import { DeviceAuth } from '../devices/decorators/device-auth.decorator';
+import { CurrentDeviceId } from '../devices/decorators/current-device.decorator';
+import { DeviceTokenAuth } from '../devices/decorators/device-auth.decorator';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PullResponseDto } from './dto/pull-response.dto';
 import { PushBodyDto } from './dto/push-body.dto';
@@ -33,7 +32,8 @@ import { PushBodyPipe } from './validation/push-body.pipe';
 import type { PushRequest } from './validation/push-body.pipe';
 
 @ApiTags('sync')
-@DeviceAuth()
+// The sync transactions check the device themselves (see SyncService).
+@DeviceTokenAuth()
 @ApiBadRequestResponse({
   type: ErrorResponseDto,
   description: 'Every offending path, nothing applied',
@@ -50,11 +50,11 @@ export class SyncController {
   })
   @ApiOkResponse({ type: PullResponseDto })
   async pull(
-    @CurrentDevice() device: DeviceEntity,
+    @CurrentDeviceId() deviceId: string,
     @Query() query: PullQueryDto,
   ): Promise<StreamableFile> {
     // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.
-    const { chunks, bytes } = await this.sync.pull(device.id, query);
+    const { chunks, bytes } = await this.sync.pull(deviceId, query);
     return new StreamableFile(Readable.from(chunks), {
       type: 'application/json; charset=utf-8',
       length: bytes,
@@ -84,9 +84,9 @@ export class SyncController {
     description: 'Body or record count over the limit: split the push',
   })
   push(
-    @CurrentDevice() device: DeviceEntity,
+    @CurrentDeviceId() deviceId: string,
     @Body(PushBodyPipe) body: PushRequest,
   ): Promise<PushResponseDto> {
-    return this.sync.push(device.id, body);
+    return this.sync.push(deviceId, body);
   }
 }

@@ -1,8 +1,9 @@
-import { ConflictException } from '@nestjs/common';
+import { ConflictException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PinoLogger } from 'nestjs-pino';
 import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
+import { DevicesService } from '../devices/devices.service';
 import { SYNC_TABLES } from './registry/sync-tables';
 import { SyncService } from './sync.service';
 import { PushRequest } from './validation/push-body.pipe';
@@ -53,6 +54,7 @@ describe('SyncService transactions', () => {
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
         { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
+        { provide: DevicesService, useValue: { markSeen: jest.fn() } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);
@@ -79,6 +81,18 @@ describe('SyncService transactions', () => {
       ),
     );
     await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
+    expect(runner.rollbackTransaction).toHaveBeenCalled();
+    expect(runner.commitTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('answers 401, rolls back and writes nothing when the clock finds no active device', async () => {
+    const query = jest.fn(async () => []);
+    await build(query);
+    const changes = emptyPush(100);
+    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    await expect(service.push('device', changes)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(query).toHaveBeenCalledTimes(1);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();

@@ -6,6 +6,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { DevicesService, isStale } from '../devices/devices.service';
 import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
@@ -16,11 +17,18 @@ import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
 import { advanceDeviceClock } from './sync-clock';
 import { PushRequest } from './validation/push-body.pipe';
 
-/** Owns the sync transactions: one QueryRunner transaction per pull and per push. */
+const DEVICE_REFUSED = 'Device is unknown or revoked';
+
+/**
+ * Owns the sync transactions: one QueryRunner transaction per pull and per push. The routes
+ * verify the token only (DeviceTokenAuth): each transaction's first statement also checks that
+ * the device exists and is not revoked, and keeps its last_seen_at.
+ */
 @Injectable()
 export class SyncService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly devices: DevicesService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(SyncService.name);
@@ -46,12 +54,12 @@ export class SyncService {
         if (syncTable(name)) sinceByTable.set(name, 0);
       }
       const pulled = await readPull(runner, deviceId, sinceByTable);
-      // The guard saw the device a moment ago; only a deletion in between lands here.
-      if (pulled.timestamp === null)
-        throw new UnauthorizedException('Device is unknown or revoked');
+      // The guard checked the token only: this is where a gone or revoked device is refused.
+      if (pulled.timestamp === null) throw new UnauthorizedException(DEVICE_REFUSED);
       this.assertIssued(since, pulled.timestamp);
       return pulled;
     });
+    if (isStale(result.lastSeenAt)) await this.devices.markSeen(deviceId);
     this.logSync('pull', deviceId, result.records, startedAt);
     return result;
   }
@@ -67,6 +75,7 @@ export class SyncService {
     await this.inTransaction(async (runner) => {
       // Serialises this device's pushes and fixes their stamp order.
       const clock = await advanceDeviceClock(runner, deviceId);
+      if (!clock) throw new UnauthorizedException(DEVICE_REFUSED);
       this.assertIssued(lastPulledAt, clock.lastStamp);
       const writer = new PushWriter(runner, deviceId);
       const plan = planPush(changes, await writer.loadExisting(idsToLoad(changes)), lastPulledAt);

@@ -4,18 +4,15 @@ import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AllConfigType } from '../../config/config.type';
-import { DevicesService } from '../devices.service';
-import { DeviceEntity } from '../entities/device.entity';
+import { isUuid } from '../devices.service';
+import { AuthenticatedDevice } from './types/authenticated-device.type';
 import { DeviceJwtPayload } from './types/device-jwt-payload.type';
 
 export const DEVICE_JWT_STRATEGY = 'device-jwt';
 
 @Injectable()
 export class DeviceJwtStrategy extends PassportStrategy(Strategy, DEVICE_JWT_STRATEGY) {
-  constructor(
-    config: ConfigService<AllConfigType, true>,
-    private readonly devices: DevicesService,
-  ) {
+  constructor(config: ConfigService<AllConfigType, true>) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // A KeyObject: given a string, jsonwebtoken first tries to parse it as a PEM public key on
@@ -30,12 +27,14 @@ export class DeviceJwtStrategy extends PassportStrategy(Strategy, DEVICE_JWT_STR
     });
   }
 
-  /** The signature alone is not enough: the device must still exist and not be revoked. */
-  async validate(payload: DeviceJwtPayload): Promise<DeviceEntity> {
-    const device =
-      typeof payload.sub === 'string' ? await this.devices.findActive(payload.sub) : null;
-    if (!device) throw new UnauthorizedException('Device is unknown or revoked');
-    await this.devices.touch(device);
-    return device;
+  /**
+   * A valid signature names a device; whether it still exists and is not revoked is checked
+   * after this (ActiveDeviceGuard, or the sync statements), so this costs no database query.
+   */
+  validate(payload: DeviceJwtPayload): AuthenticatedDevice {
+    if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) {
+      throw new UnauthorizedException('Device is unknown or revoked');
+    }
+    return { id: payload.sub };
   }
 }

@@ -7,7 +7,7 @@ const q = (name: string) => `"${name}"`;
 
 /**
  * The pull as one statement (so one snapshot) returning one row per piece of the response:
- * part 0 is the device clock, then for table i (registry order) part 2i+1 holds its live rows
+ * part 0 is the device clock and last_seen_at, then for table i (registry order) part 2i+1 holds its live rows
  * changed since, one JSON object each, and part 2i+2 the ids of its tombstones (none when read
  * from 0). Parameters: $1 the device, then one "since" stamp per table. Live rows go in
  * `updated` (never `created`: the client may hold them already).
@@ -17,7 +17,11 @@ const q = (name: string) => `"${name}"`;
  * rows arrive as small messages and are packed straight into the response's chunks.
  */
 function pullSql(): string {
-  const parts = [`SELECT 0 AS "part", "last_stamp"::text AS "json" FROM "devices" WHERE "id" = $1`];
+  // Part 0 is also the device check: no row when the device is gone or revoked.
+  const parts = [
+    `SELECT 0 AS "part", json_build_array("last_stamp", "last_seen_at")::text AS "json"
+     FROM "devices" WHERE "id" = $1 AND "revoked_at" IS NULL`,
+  ];
   SYNC_TABLES.forEach((table: SyncTable, i) => {
     const since = `$${i + 2}::int8`;
     const fields = wireColumns(table)
@@ -38,8 +42,9 @@ export type PullResult = {
   /** The response, `{ changes, timestamp }`, as chunks of JSON text. */
   chunks: Buffer[];
   bytes: number;
-  /** The device clock read with the rows; null when the device row is gone. */
+  /** The device clock read with the rows; null when the device is gone or revoked. */
   timestamp: number | null;
+  lastSeenAt: Date | null;
   records: number;
 };
 
@@ -51,14 +56,20 @@ export async function readPull(
 ): Promise<PullResult> {
   const body = new PullBody(SYNC_TABLES.map((table) => table.name));
   let timestamp: number | null = null;
+  let lastSeenAt: Date | null = null;
   await queryEachRow<[number, string]>(
     runner,
     'sync_pull',
     PULL_SQL,
     [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
     ([part, json]) => {
-      if (part === 0) timestamp = Number(json);
-      else body.add(part - 1, json);
+      if (part === 0) {
+        const [stamp, seen] = JSON.parse(json) as [number, string | null];
+        timestamp = stamp;
+        lastSeenAt = seen === null ? null : new Date(seen);
+      } else {
+        body.add(part - 1, json);
+      }
     },
   );
   const records = body.records;
@@ -67,6 +78,7 @@ export async function readPull(
     chunks,
     bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
     timestamp,
+    lastSeenAt,
     records,
   };
 }
