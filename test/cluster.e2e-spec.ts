@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort, makeTempDir } from './setup/test-database';
 import { isAlive, ServerProcess } from './utils/server-process';
@@ -75,5 +76,37 @@ describe('Cluster of workers (e2e, real process)', () => {
     expect(await server.exit()).toEqual({ code: 0, signal: null });
     expect(isAlive(workers[1])).toBe(false);
     expect(isAlive(postmaster)).toBe(false);
+  }, 90_000);
+
+  it('stops everything, PostgreSQL included, with exit code 1 when no worker can start', async () => {
+    dataDir = makeTempDir('sync-cluster-');
+    const port = await freePort();
+    const pgPort = await freePort();
+    // The port is taken, so every worker fails to listen: forking them again would loop forever.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, resolve));
+    try {
+      const server = ServerProcess.start({
+        DATABASE_URL: '',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+        APP_WORKERS: '2',
+        LOG_LEVEL: 'log',
+      });
+      expect(await server.exit()).toEqual({ code: 1, signal: null });
+      expect(server.output).toMatch(/Worker \d+ exited \(code 1\) before it served/);
+      // The embedded PostgreSQL was started, then stopped: it removes its pid file on shutdown
+      // and no longer accepts connections.
+      expect(server.output).toMatch(/PostgreSQL/);
+      expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+      await expect(
+        new Promise((resolve, reject) =>
+          net.connect(pgPort, '127.0.0.1').on('connect', resolve).on('error', reject),
+        ),
+      ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   }, 90_000);
 });
