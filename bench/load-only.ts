@@ -1,14 +1,14 @@
 /**
- * The closed loop alone (`npm run bench:load [-- seconds]`, default 20): starts the production
- * build like the full benchmark, prepares the 100 virtual devices and runs the closed loop, then
- * prints cycles/s, latency and CPU per cycle. For comparing one setting at a time (pool size,
- * APP_WORKERS, a branch), run it alternately with and without the change: this machine's speed
- * drifts from one minute to the next.
+ * The load phases alone (`npm run bench:load [-- seconds]`, default 20 each): starts the
+ * production build like the full benchmark on a fresh database, prepares the 100 virtual devices,
+ * runs the closed loop and then the open loop at the full benchmark's rate, and prints cycles/s,
+ * latency and CPU per cycle. To compare a change, prefer `npm run bench:ab` (both servers under
+ * the same load at once): this machine's speed drifts from one minute to the next.
  */
 import { Client } from 'pg';
 import { ApiClient } from './api';
 import { AppProcess, BenchDatabase } from './app-process';
-import { closedLoop, prepareDevices } from './load';
+import { closedLoop, LoadResult, openLoop, prepareDevices } from './load';
 import { IdMaker } from './records';
 import { FULL } from './phases';
 
@@ -25,16 +25,20 @@ async function main(): Promise<void> {
     await sql.connect();
     const ids = new IdMaker();
     const devices = await prepareDevices(api, FULL.loadDevices, ids);
-    const result = await closedLoop(api, devices, seconds, app.pid, sql, ids);
-    const cycles = result.okCycles;
-    const perCycle = (pct: number) => ((pct / 100) * result.cpu.wallSeconds * 1000) / cycles;
-    console.log(
-      `closed loop, ${devices.length} devices, ${seconds} s: ${result.cyclesPerSecond.toFixed(0)} cycles/s, ` +
-        `p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms, ` +
-        `errors ${JSON.stringify(result.errorsByStatus)}; CPU per cycle: server ` +
-        `${perCycle(result.cpu.serverPct).toFixed(2)} ms, PostgreSQL ${perCycle(result.cpu.postgresPct).toFixed(2)} ms ` +
-        `(server ${result.cpu.serverPct.toFixed(0)}% of a core, machine ${result.cpu.machinePct.toFixed(0)}%)`,
-    );
+    const print = (label: string, result: LoadResult) => {
+      const perCycle = (pct: number) =>
+        ((pct / 100) * result.cpu.wallSeconds * 1000) / Math.max(1, result.okCycles);
+      console.log(
+        `${label}, ${devices.length} devices, ${seconds} s: ${result.cyclesPerSecond.toFixed(0)} cycles/s, ` +
+          `p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ` +
+          `errors ${JSON.stringify(result.errorsByStatus)}; CPU per cycle: server ` +
+          `${perCycle(result.cpu.serverPct).toFixed(2)} ms, PostgreSQL ${perCycle(result.cpu.postgresPct).toFixed(2)} ms ` +
+          `(server ${result.cpu.serverPct.toFixed(0)}% of a core, machine ${result.cpu.machinePct.toFixed(0)}%)`,
+      );
+    };
+    print('closed loop', await closedLoop(api, devices, seconds, app.pid, sql, ids));
+    const rate = FULL.openLoopRate;
+    print(`open loop at ${rate}/s`, await openLoop(api, devices, rate, seconds, app.pid, sql, ids));
   } finally {
     api.close();
     await sql.end();
