@@ -2,10 +2,10 @@ import {
   BadRequestException,
   ConflictException,
   Injectable,
-  UnauthorizedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { deviceRefused } from '../devices/device-refused';
 import { DevicesService, isStale } from '../devices/devices.service';
 import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
@@ -16,8 +16,6 @@ import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
 import { advanceDeviceClock } from './sync-clock';
 import { PushRequest } from './validation/push-body.pipe';
-
-const DEVICE_REFUSED = 'Device is unknown or revoked';
 
 /**
  * Owns the sync transactions: one QueryRunner transaction per pull and per push. The routes
@@ -55,10 +53,11 @@ export class SyncService {
       }
       const pulled = await readPull(runner, deviceId, sinceByTable);
       // The guard checked the token only: this is where a gone or revoked device is refused.
-      if (pulled.timestamp === null) throw new UnauthorizedException(DEVICE_REFUSED);
+      if (pulled.timestamp === null) throw deviceRefused();
       this.assertIssued(since, pulled.timestamp);
       return pulled;
     });
+    // After the commit: the write has no part in what the pull read.
     if (isStale(result.lastSeenAt)) await this.devices.markSeen(deviceId);
     this.logSync('pull', deviceId, result.records, startedAt);
     return result;
@@ -75,7 +74,7 @@ export class SyncService {
     await this.inTransaction(async (runner) => {
       // Serialises this device's pushes and fixes their stamp order.
       const clock = await advanceDeviceClock(runner, deviceId);
-      if (!clock) throw new UnauthorizedException(DEVICE_REFUSED);
+      if (!clock) throw deviceRefused();
       this.assertIssued(lastPulledAt, clock.lastStamp);
       const writer = new PushWriter(runner, deviceId);
       const plan = planPush(changes, await writer.loadExisting(idsToLoad(changes)), lastPulledAt);

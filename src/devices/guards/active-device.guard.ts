@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { deviceRefused } from '../device-refused';
 import { DevicesService } from '../devices.service';
 import { DeviceEntity } from '../entities/device.entity';
 import { AuthenticatedDevice } from '../strategies/types/authenticated-device.type';
@@ -16,7 +17,7 @@ export class ActiveDeviceGuard implements CanActivate {
       .switchToHttp()
       .getRequest<{ user: AuthenticatedDevice | DeviceEntity }>();
     const device = await this.devices.findActive(request.user.id);
-    if (!device) throw new UnauthorizedException('Device is unknown or revoked');
+    if (!device) throw deviceRefused();
     await this.devices.touch(device);
     request.user = device;
     return true;

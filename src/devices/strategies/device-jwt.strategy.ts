@@ -1,9 +1,10 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AllConfigType } from '../../config/config.type';
+import { deviceRefused } from '../device-refused';
 import { isUuid } from '../devices.service';
 import { AuthenticatedDevice } from './types/authenticated-device.type';
 import { DeviceJwtPayload } from './types/device-jwt-payload.type';
@@ -33,7 +34,7 @@ export class DeviceJwtStrategy extends PassportStrategy(Strategy, DEVICE_JWT_STR
    */
   validate(payload: DeviceJwtPayload): AuthenticatedDevice {
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) {
-      throw new UnauthorizedException('Device is unknown or revoked');
+      throw deviceRefused();
     }
     return { id: payload.sub };
   }

@@ -7,9 +7,9 @@ const q = (name: string) => `"${name}"`;
 
 /**
  * The pull as one statement (so one snapshot) returning one row per piece of the response:
- * part 0 is the device clock and last_seen_at, then for table i (registry order) part 2i+1 holds its live rows
- * changed since, one JSON object each, and part 2i+2 the ids of its tombstones (none when read
- * from 0). Parameters: $1 the device, then one "since" stamp per table. Live rows go in
+ * part 0 is the device clock and last_seen_at, then for table i (registry order) part 2i+1 holds
+ * its live rows changed since, one JSON object each, and part 2i+2 the ids of its tombstones (none
+ * when read from 0). Parameters: $1 the device, then one "since" stamp per table. Live rows go in
  * `updated` (never `created`: the client may hold them already).
  *
  * Rows rather than one json_agg value: node-postgres would hold a 15 MB value in a receive
