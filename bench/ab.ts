@@ -22,6 +22,7 @@ import { AppProcess, BenchDatabase } from './app-process';
 import { closedLoop, LoadResult, prepareDevices, VirtualDevice } from './load';
 import { IdMaker } from './records';
 import { percentile } from './stats';
+import { runMain } from './run-main';
 
 /** One server of the pair with everything it needs, and how to take it down. */
 class Side {
@@ -133,10 +134,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -11,6 +11,7 @@ import { AppProcess, BenchDatabase } from './app-process';
 import { closedLoop, LoadResult, openLoop, prepareDevices } from './load';
 import { IdMaker } from './records';
 import { FULL } from './phases';
+import { runMain } from './run-main';
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 20);
@@ -47,10 +48,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

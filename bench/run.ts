@@ -26,6 +26,7 @@ import { waitForQuietMachine } from './proc';
 import { IdMaker } from './records';
 import { checkBuild, machineInfo, reportNotes, reportRows, Results } from './report';
 import { log, printReport } from './stats';
+import { runMain } from './run-main';
 
 const RESULTS_FILE = path.join(__dirname, 'results.json');
 
@@ -148,10 +149,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);
