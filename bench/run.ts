@@ -49,6 +49,18 @@ class Cleanup {
   }
 }
 
+/**
+ * Waits for a quiet machine after a phase that wrote a lot: PostgreSQL's autovacuum and
+ * checkpoints would otherwise run inside the next phase's measurement.
+ */
+async function settle(after: string): Promise<void> {
+  const quiet = await waitForQuietMachine();
+  log(
+    `after ${after}: waited ${quiet.waitedSeconds.toFixed(1)} s for a quiet machine ` +
+      `(${quiet.busyPct.toFixed(0)}% of a core busy)`,
+  );
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const sizes = quick ? QUICK : FULL;
@@ -90,11 +102,7 @@ async function main(): Promise<void> {
       sizes.incrementalRequests,
     );
     await seedBulk(sql, sizes);
-    const quiet = await waitForQuietMachine();
-    log(
-      `after the seed: waited ${quiet.waitedSeconds.toFixed(1)} s for a quiet machine ` +
-        `(${quiet.busyPct.toFixed(0)}% of a core busy)`,
-    );
+    await settle('the seed');
     const big = await measureIncremental(
       api,
       sql,
@@ -109,8 +117,10 @@ async function main(): Promise<void> {
 
     log(`load: preparing ${sizes.loadDevices} devices`);
     const devices = await prepareDevices(api, sizes.loadDevices, ids);
+    await settle('the push phase and the load set-up');
     log(`load: closed loop, ${sizes.loadSeconds} s`);
     const closed = await closedLoop(api, devices, sizes.loadSeconds, app.pid, sql, ids);
+    await settle('the closed loop');
     log(`load: open loop at ${sizes.openLoopRate}/s, ${sizes.loadSeconds} s`);
     const open = await openLoop(
       api,
