@@ -27,17 +27,13 @@ import { runMain } from './run-main';
 /** One server of the pair with everything it needs, and how to take it down. */
 class Side {
   private constructor(
-    readonly label: string,
     private readonly database: BenchDatabase,
     readonly app: AppProcess,
     readonly sql: Client,
     readonly api: ApiClient,
   ) {}
 
-  static async start(
-    label: string,
-    options: { root?: string; env?: Record<string, string> },
-  ): Promise<Side> {
+  static async start(options: { root?: string; env?: Record<string, string> }): Promise<Side> {
     const database = await BenchDatabase.create(process.env.DATABASE_URL || undefined);
     const app = await AppProcess.start(database, options).catch(async (error: unknown) => {
       await database.destroy();
@@ -45,7 +41,7 @@ class Side {
     });
     const sql = new Client({ connectionString: database.sqlUrl() });
     await sql.connect();
-    return new Side(label, database, app, sql, new ApiClient(app.baseUrl));
+    return new Side(database, app, sql, new ApiClient(app.baseUrl));
   }
 
   run(devices: readonly VirtualDevice[], seconds: number, ids: IdMaker): Promise<LoadResult> {
@@ -94,8 +90,8 @@ async function main(): Promise<void> {
 
   const sides: Side[] = [];
   try {
-    sides.push(await Side.start('A', {}));
-    sides.push(await Side.start('B', { root: bRoot, env: bEnv }));
+    sides.push(await Side.start({}));
+    sides.push(await Side.start({ root: bRoot, env: bEnv }));
     const [a, b] = sides;
     const ids = new IdMaker();
     const devices = [await prepareDevices(a.api, 50, ids), await prepareDevices(b.api, 50, ids)];
