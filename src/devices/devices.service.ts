@@ -19,10 +19,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Device ids are uuids: anything else is refused before it reaches a uuid column. */
 export const isUuid = (value: string): boolean => UUID.test(value);
 
-/** Whether `last_seen_at` is due for a write. */
-export const isStale = (lastSeenAt: Date | null, now = new Date()): boolean =>
-  !lastSeenAt || now.getTime() - lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS;
-
 @Injectable()
 export class DevicesService {
   constructor(
@@ -80,21 +76,18 @@ export class DevicesService {
   /**
    * Records when the device was last seen, at most once a minute. SKIP LOCKED: while a push of
    * the device holds its row, the write is skipped (the next request retries) instead of making
-   * this request wait for the push to commit.
+   * this request wait for the push to commit. `device` is the row as read (the entity, or the
+   * pull's own read of it); its `lastSeenAt` is updated when written.
    */
-  async touch(device: DeviceEntity): Promise<void> {
+  async touch(device: Pick<DeviceEntity, 'id' | 'lastSeenAt'>): Promise<void> {
     const now = new Date();
-    if (!isStale(device.lastSeenAt, now)) return;
-    await this.markSeen(device.id, now);
-    device.lastSeenAt = now;
-  }
-
-  /** Writes `last_seen_at`; see touch(). */
-  async markSeen(id: string, now = new Date()): Promise<void> {
+    const seen = device.lastSeenAt;
+    if (seen && now.getTime() - seen.getTime() < LAST_SEEN_RESOLUTION_MS) return;
     await this.devices.query(
       `UPDATE "devices" SET "last_seen_at" = $2
        WHERE "id" = (SELECT "id" FROM "devices" WHERE "id" = $1 FOR UPDATE SKIP LOCKED)`,
-      [id, now],
+      [device.id, now],
     );
+    device.lastSeenAt = now;
   }
 }

@@ -54,7 +54,7 @@ describe('SyncService transactions', () => {
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
         { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
-        { provide: DevicesService, useValue: { markSeen: jest.fn() } },
+        { provide: DevicesService, useValue: { touch: jest.fn() } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { deviceRefused } from '../devices/device-refused';
-import { DevicesService, isStale } from '../devices/devices.service';
+import { DevicesService } from '../devices/devices.service';
 import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
@@ -58,7 +58,7 @@ export class SyncService {
       return pulled;
     });
     // After the commit: the write has no part in what the pull read.
-    if (isStale(result.lastSeenAt)) await this.devices.markSeen(deviceId);
+    await this.devices.touch({ id: deviceId, lastSeenAt: result.lastSeenAt });
     this.logSync('pull', deviceId, result.records, startedAt);
     return result;
   }
