@@ -92,4 +92,57 @@ describe('Structured logs (e2e, real process)', () => {
       server.kill('SIGKILL');
     }
   });
+
+  it('at LOG_LEVEL=warn logs refused requests, with their device when known, and no successful ones', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = ServerProcess.start({
+      DATABASE_URL: process.env.DATABASE_URL,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: process.env.JWT_SECRET,
+      DATA_DIR: '/nonexistent-data-dir-not-needed',
+    });
+    try {
+      await server.waitFor(`${base}/health`);
+      const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
+      const { device_id: deviceId, access_token: token } = (await registered.json()) as {
+        device_id: string;
+        access_token: string;
+      };
+      const pull = (id: string, authorization: string, query = '') =>
+        fetch(`${base}/api/v1/sync/pull${query}`, {
+          headers: { Authorization: authorization, 'X-Request-Id': id },
+        });
+      expect((await pull('ok-1', `Bearer ${token}`)).status).toBe(200);
+      expect((await pull('no-token-1', 'Bearer nonsense')).status).toBe(401);
+      expect((await pull('bad-query-1', `Bearer ${token}`, '?last_pulled_at=-5')).status).toBe(400);
+
+      server.kill('SIGTERM');
+      expect((await server.exit()).code).toBe(0);
+      const requestLines = server.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LogLine & { level: number })
+        .filter((line) => line.msg === 'request completed');
+      expect(requestLines.map((line) => line.req?.id).sort()).toEqual([
+        'bad-query-1',
+        'no-token-1',
+      ]);
+      expect(requestLines.find((line) => line.req?.id === 'no-token-1')).toMatchObject({
+        level: 40,
+        res: { statusCode: 401 },
+      });
+      expect(requestLines.find((line) => line.req?.id === 'no-token-1')).not.toHaveProperty(
+        'device_id',
+      );
+      expect(requestLines.find((line) => line.req?.id === 'bad-query-1')).toMatchObject({
+        level: 40,
+        device_id: deviceId,
+        res: { statusCode: 400 },
+      });
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { levels } from 'pino';
 import { LogLevel } from '../config/app-config.type';
 import { AllConfigType } from '../config/config.type';
 
@@ -14,6 +15,13 @@ const PINO_LEVEL: Record<LogLevel, string> = {
   verbose: 'trace',
 };
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+type PinoLevel = 'error' | 'warn' | 'info';
+
+/** error for 5xx, warn for 4xx, info for the rest. */
+function requestLevel(res: ServerResponse, error?: Error): PinoLevel {
+  return error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+}
 
 type Request = IncomingMessage & { id?: string; user?: { id: string }; originalUrl?: string };
 
@@ -33,25 +41,37 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
   imports: [
     LoggerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AllConfigType, true>) => ({
-        pinoHttp: {
-          level: PINO_LEVEL[config.get('app.logLevel', { infer: true })],
-          genReqId: requestId,
-          customProps: (req: IncomingMessage) => ({ device_id: (req as Request).user?.id }),
-          customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-          serializers: {
-            req: (req: Request) => ({
-              id: req.id,
-              method: req.method,
-              path: (req.originalUrl ?? req.url ?? '').split('?')[0],
-            }),
-            res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      useFactory: (config: ConfigService<AllConfigType, true>) => {
+        const level = PINO_LEVEL[config.get('app.logLevel', { infer: true })];
+        const threshold = levels.values[level] ?? 0;
+        return {
+          pinoHttp: {
+            level,
+            genReqId: requestId,
+            // pino-http builds a child logger for the props of every request, when it starts and
+            // again when it ends, whether the line is logged or not: only once there is a device.
+            customProps: (req: IncomingMessage) => {
+              const deviceId = (req as Request).user?.id;
+              return (deviceId ? { device_id: deviceId } : undefined) as object;
+            },
+            // 'silent' makes pino-http skip the line before it builds anything for it.
+            customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) => {
+              const lineLevel = requestLevel(res, error);
+              return levels.values[lineLevel] >= threshold ? lineLevel : 'silent';
+            },
+            serializers: {
+              req: (req: Request) => ({
+                id: req.id,
+                method: req.method,
+                path: (req.originalUrl ?? req.url ?? '').split('?')[0],
+              }),
+              res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+            },
+            // Belt and braces, should a serializer ever let headers through.
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
-          // Belt and braces, should a serializer ever let headers through.
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
-        },
-      }),
+        };
+      },
     }),
   ],
 })

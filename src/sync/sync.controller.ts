@@ -54,8 +54,9 @@ export class SyncController {
     @Query() query: PullQueryDto,
   ): Promise<StreamableFile> {
     // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.
+    // A byte stream: from an object-mode one Nest would pass each chunk through a Transform.
     const { chunks, bytes } = await this.sync.pull(deviceId, query);
-    return new StreamableFile(Readable.from(chunks), {
+    return new StreamableFile(Readable.from(chunks, { objectMode: false }), {
       type: 'application/json; charset=utf-8',
       length: bytes,
     });
