@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppModule } from '../src/app.module';
-import { buildOpenApiDocument, setApiPrefix } from '../src/app.setup';
+import { buildOpenApiDocument, createHttpAdapter, setApiPrefix } from '../src/app.setup';
 import { loadAppConfig } from '../src/config/app.config';
 
 export const OPENAPI_FILE = path.resolve(__dirname, '../openapi.json');
@@ -16,7 +16,7 @@ export function serializeOpenApi(document: object): string {
 }
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(AppModule, {
+  const app = await NestFactory.create(AppModule, createHttpAdapter(), {
     preview: true,
     logger: false,
     abortOnError: false,

@@ -1,44 +1,42 @@
 import { INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
-import { isUtf8 } from 'node:buffer';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { echoRequestId, requestId } from './logging/request-id';
+import { jsonBodyParser } from './common/http/json-body.parser';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DrainingService } from './common/shutdown/draining.service';
 import { AllConfigType } from './config/config.type';
 import { validationOptions } from './utils/validation-options';
 
-/**
- * JSON is UTF-8 (RFC 8259); body-parser would decode bad bytes leniently into U+FFFD and the
- * push would store something else than was sent.
- */
-function rejectInvalidUtf8(_req: unknown, _res: unknown, buffer: Buffer, encoding: string): void {
-  if (/^utf-?8$/i.test(encoding) && !isUtf8(buffer)) {
-    throw Object.assign(new Error('Request body is not valid UTF-8'), {
-      status: 400,
-      type: 'entity.verify.failed',
-    });
-  }
+/** Fastify: 0.7x the server CPU per sync cycle of Express (README "Performance"). */
+export function createHttpAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    // Node's own server defaults, which Fastify changes: a kept-alive connection is dropped
+    // after 5 s idle, and a request that takes over 5 minutes to arrive is cut off.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+    // The request id of the logs: the caller's X-Request-Id when it is sane, else a new one.
+    genReqId: requestId,
+  });
 }
 
 /**
- * Prefix, pipes, filters and interceptors. main.ts and the e2e tests both call this, since
+ * Prefix, pipes, filters and plugins. main.ts and the e2e tests both call this, since
  * `createTestingModule` never runs main.ts.
  */
-export function configureApp(app: INestApplication): INestApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<AllConfigType, true>);
-  // First, so a request counts as in flight from its headers on, even while its body uploads.
-  app.use(app.get(DrainingService).middleware);
-  // A 10k-record push is a few MB; body-parser's default limit is 100 kB.
-  (app as NestExpressApplication).useBodyParser('json', {
-    limit: config.get('app.bodyLimit', { infer: true }),
-    verify: rejectInvalidUtf8,
-  });
+  const fastify = app.getHttpAdapter().getInstance();
+  echoRequestId(fastify);
+  // Before the body is read, so a request counts as in flight from its headers on.
+  app.get(DrainingService).attach(fastify);
+  // A 10k-record push is a few MB.
+  const bodyLimit = config.get('app.bodyLimit', { infer: true });
+  app.useBodyParser('application/json', { bodyLimit }, jsonBodyParser(bodyLimit));
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
-  app.use(helmet());
-  // Express would hash every response for an ETag; a multi-MB pull is never served from cache.
-  (app as NestExpressApplication).set('etag', false);
+  await app.register(helmet);
   const corsOrigins = config.get('app.corsOrigins', { infer: true });
   if (corsOrigins.length) {
     app.enableCors({

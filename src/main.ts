@@ -2,13 +2,14 @@ import 'dotenv/config';
 import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { runClusterPrimary } from './cluster/cluster-primary';
 import { DrainingService } from './common/shutdown/draining.service';
-import { configureApp, setupSwagger } from './app.setup';
+import { configureApp, createHttpAdapter, setupSwagger } from './app.setup';
 import type { LogLevel } from './config/app-config.type';
 import { AllConfigType } from './config/config.type';
 import { loadAllConfig } from './config/load-all-config';
@@ -46,6 +47,16 @@ function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, log
   if (cluster.isWorker) process.on('disconnect', () => void stop('Cluster primary gone'));
 }
 
+/** On every interface, as Node's own listen(port): IPv6 and IPv4, or IPv4 where IPv6 is off. */
+async function listenEverywhere(app: NestFastifyApplication, port: number): Promise<void> {
+  try {
+    await app.listen(port, '::');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw error;
+    await app.listen(port, '0.0.0.0');
+  }
+}
+
 async function main(): Promise<void> {
   // Validate the environment before starting anything, so a bad value stops us with its name.
   const { logLevel, workers } = loadAllConfig().app;
@@ -57,7 +68,7 @@ async function bootstrap(logLevel: LogLevel): Promise<void> {
   const logger = new Logger('Bootstrap');
   const database = await provisionDatabase((line) => logger.log(line));
   try {
-    const app = await NestFactory.create(AppModule, {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
       logger: nestLogLevels(logLevel),
       // Start-up messages wait for the JSON logger instead of going out in Nest's text format.
       bufferLogs: true,
@@ -65,11 +76,11 @@ async function bootstrap(logLevel: LogLevel): Promise<void> {
       abortOnError: false,
     });
     app.useLogger(app.get(PinoLogger));
-    configureApp(app);
+    await configureApp(app);
     setupSwagger(app);
     stopOnSignals(app, database, logger);
     const port = app.get(ConfigService<AllConfigType, true>).get('app.port', { infer: true });
-    await app.listen(port);
+    await listenEverywhere(app, port);
     logger.log(`Listening on http://localhost:${port} (Swagger UI at /docs)`);
   } catch (error) {
     await database.stop();

@@ -61,14 +61,6 @@ const PULL = '/api/v1/sync/pull';
 /** Send Buffers and strings as they are (superagent would JSON-encode a Buffer). */
 const asIs = (body: unknown) => body as string;
 
-/** `10mb` etc. as body-parser (the `bytes` package) reads it. */
-function parseSize(limit: string): number {
-  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
-  if (!match) throw new Error(`unexpected body limit ${limit}`);
-  const unit = { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
-  return Number(match[1]) * unit;
-}
-
 // ---------------------------------------------------------------------------------------------
 // A device with live records and tombstones, so that "nothing changed" means something
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +262,7 @@ describe('fuzzing the sync endpoints with hostile and broken input (e2e)', () =>
     await t.app.listen(0, '127.0.0.1');
     const config = t.app.get(ConfigService);
     limits = {
-      bodyBytes: parseSize(config.get<string>('app.bodyLimit') ?? '10mb'),
+      bodyBytes: config.get<number>('app.bodyLimit')!,
       maxRecords: config.get<number>('sync.maxPushRecords') ?? 20_000,
     };
   });

@@ -6,7 +6,8 @@ export type AppConfig = {
   apiPrefix: string;
   logLevel: LogLevel;
   /** Largest accepted request body (bytes-like string for body-parser, e.g. `10mb`); more answers 413. */
-  bodyLimit: string;
+  /** Largest request body, in bytes. */
+  bodyLimit: number;
   /** Allowed browser origins (CORS); empty: CORS off. `*` allows any origin. */
   corsOrigins: string[];
   throttle: {

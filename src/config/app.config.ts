@@ -68,6 +68,14 @@ class AppEnvVariables {
   APP_WORKERS?: number;
 }
 
+/** `512kb`, `10mb`: 1024-based, as body-parser read BODY_LIMIT. */
+function parseSize(size: string): number {
+  const [, amount, unit] = /^(\d+)(b|kb|mb)$/i.exec(size)!;
+  return (
+    Number(amount) * { b: 1, kb: 1024, mb: 1024 * 1024 }[unit.toLowerCase() as 'b' | 'kb' | 'mb']
+  );
+}
+
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = validateConfig(env, AppEnvVariables);
   return {
@@ -75,7 +83,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: vars.PORT ?? 3000,
     apiPrefix: 'api/v1',
     logLevel: vars.LOG_LEVEL ?? 'log',
-    bodyLimit: vars.BODY_LIMIT ?? '10mb',
+    bodyLimit: parseSize(vars.BODY_LIMIT ?? '10mb'),
     corsOrigins: (vars.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

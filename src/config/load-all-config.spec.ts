@@ -15,7 +15,7 @@ describe('loadAllConfig', () => {
       port: 3000,
       apiPrefix: 'api/v1',
       logLevel: 'log',
-      bodyLimit: '10mb',
+      bodyLimit: 10 * 1024 * 1024,
       corsOrigins: [],
       throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, registerLimit: 20 },
       dataDir,

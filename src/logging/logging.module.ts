@@ -1,6 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { levels } from 'pino';
@@ -14,8 +13,6 @@ const PINO_LEVEL: Record<LogLevel, string> = {
   debug: 'debug',
   verbose: 'trace',
 };
-const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-
 type PinoLevel = 'error' | 'warn' | 'info';
 
 /** error for 5xx, warn for 4xx, info for the rest. */
@@ -24,14 +21,6 @@ function requestLevel(res: ServerResponse, error?: Error): PinoLevel {
 }
 
 type Request = IncomingMessage & { id?: string; user?: { id: string }; originalUrl?: string };
-
-/** A caller's X-Request-Id when it is sane, else a new one; echoed back in the response. */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
-}
 
 /**
  * JSON logs (pino): one line per request with its id, the device, status and duration. Only the
@@ -45,9 +34,10 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
         const level = PINO_LEVEL[config.get('app.logLevel', { infer: true })];
         const threshold = levels.values[level] ?? 0;
         return {
+          // Every route, in the path syntax of Nest 11 (nestjs-pino's default, '*', is the old one).
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: {
             level,
-            genReqId: requestId,
             // pino-http builds a child logger for the props of every request, when it starts and
             // again when it ends, whether the line is logged or not: only once there is a device.
             customProps: (req: IncomingMessage) => {

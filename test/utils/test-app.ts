@@ -1,9 +1,10 @@
 import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp, setupSwagger } from '../../src/app.setup';
+import { configureApp, createHttpAdapter, setupSwagger } from '../../src/app.setup';
 
 export type TestApp = {
   app: INestApplication;
@@ -15,10 +16,14 @@ export type TestApp = {
 /** The real AppModule on the run's database, bootstrapped the way main.ts does it. */
 export async function createTestApp(): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  configureApp(app);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
+    logger: ['error', 'warn'],
+  });
+  await configureApp(app);
   setupSwagger(app);
   await app.init();
+  // Fastify adds its routes and plugins when it is ready, not at init().
+  await app.getHttpAdapter().getInstance().ready();
   return {
     app,
     http: () => request(app.getHttpServer()),

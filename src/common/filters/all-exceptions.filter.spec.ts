@@ -1,16 +1,25 @@
 import { ArgumentsHost, ConflictException, Logger } from '@nestjs/common';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 
+/** The parts of a FastifyReply the filter uses. */
 type MockResponse = {
-  status: jest.Mock;
-  json: jest.Mock;
-  setHeader: jest.Mock;
-  headersSent: boolean;
+  code: jest.Mock;
+  send: jest.Mock;
+  header: jest.Mock;
+  sent: boolean;
+  raw: { headersSent: boolean };
 };
 
 function mockResponse(): MockResponse {
-  const response = { status: jest.fn(), json: jest.fn(), setHeader: jest.fn(), headersSent: false };
-  response.status.mockReturnValue(response);
+  const response = {
+    code: jest.fn(),
+    send: jest.fn(),
+    header: jest.fn(),
+    sent: false,
+    raw: { headersSent: false },
+  };
+  response.code.mockReturnValue(response);
+  response.header.mockReturnValue(response);
   return response;
 }
 
@@ -28,30 +37,38 @@ describe('AllExceptionsFilter', () => {
       new ConflictException({ message: 'pull first', conflicts: [{ table: 'games', id: 'g1' }] }),
       hostWith(response),
     );
-    expect(response.status).toHaveBeenCalledWith(409);
-    expect(response.json).toHaveBeenCalledWith({
+    expect(response.code).toHaveBeenCalledWith(409);
+    expect(response.send).toHaveBeenCalledWith({
       statusCode: 409,
       message: 'pull first',
       conflicts: [{ table: 'games', id: 'g1' }],
     });
   });
 
-  it('turns a body-parser size error into a JSON 413', () => {
+  it("answers a body parser's 4xx with its status and message", () => {
     filter.catch(
-      Object.assign(new Error('too large'), { status: 413, type: 'entity.too.large' }),
+      Object.assign(new Error('Request body is too large'), { statusCode: 413 }),
       hostWith(response),
     );
-    expect(response.status).toHaveBeenCalledWith(413);
-    expect(response.json).toHaveBeenCalledWith({
+    expect(response.code).toHaveBeenCalledWith(413);
+    expect(response.send).toHaveBeenCalledWith({
       statusCode: 413,
-      message: 'Request body is larger than the configured limit',
+      message: 'Request body is too large',
     });
+  });
+
+  it('leaves a reply that has started alone', () => {
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    response.raw.headersSent = true;
+    filter.catch(new Error('stream broke'), hostWith(response));
+    expect(response.send).not.toHaveBeenCalled();
+    log.mockRestore();
   });
 
   it('answers an unexpected error with a generic 500 and logs it instead of echoing it', () => {
     const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     filter.catch(new Error('password=hunter2'), hostWith(response));
-    expect(response.json).toHaveBeenCalledWith({
+    expect(response.send).toHaveBeenCalledWith({
       statusCode: 500,
       message: 'Internal server error',
     });
@@ -82,9 +99,9 @@ describe('AllExceptionsFilter and an unavailable database', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const response = mockResponse();
     new AllExceptionsFilter().catch(error, hostWith(response));
-    expect(response.status).toHaveBeenCalledWith(503);
-    expect(response.setHeader).toHaveBeenCalledWith('Retry-After', '1');
-    expect(response.json).toHaveBeenCalledWith({
+    expect(response.code).toHaveBeenCalledWith(503);
+    expect(response.header).toHaveBeenCalledWith('Retry-After', '1');
+    expect(response.send).toHaveBeenCalledWith({
       statusCode: 503,
       message: 'The database is unavailable; retry shortly',
     });
@@ -98,7 +115,7 @@ describe('AllExceptionsFilter and an unavailable database', () => {
       { message: 'duplicate key', driverError: { code: '23505' } },
       hostWith(response),
     );
-    expect(response.status).toHaveBeenCalledWith(500);
+    expect(response.code).toHaveBeenCalledWith(500);
     log.mockRestore();
   });
 });

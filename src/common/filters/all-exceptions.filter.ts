@@ -6,13 +6,13 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 type ErrorBody = { statusCode: number; message: string | string[]; [key: string]: unknown };
 
-/** Errors raised by Express middleware (body-parser) carry their own 4xx status. */
-function middlewareStatus(exception: unknown): number | undefined {
+/** Errors raised by the body parser carry their own 4xx status. */
+function clientErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const { status, statusCode } = exception as { status?: unknown; statusCode?: unknown };
   const code = typeof status === 'number' ? status : statusCode;
@@ -37,22 +37,16 @@ function bodyOf(exception: unknown): ErrorBody {
       message: 'The database is unavailable; retry shortly',
     };
   }
-  const status = middlewareStatus(exception);
-  if (status) {
-    const type = (exception as { type?: string }).type;
-    // (Malformed JSON never gets here: Nest turns it into a BadRequestException first.)
-    const message =
-      type === 'entity.too.large'
-        ? 'Request body is larger than the configured limit'
-        : (exception as Error).message;
-    return { statusCode: status, message };
-  }
+  // Fastify's own errors reach here as HttpExceptions (Nest maps them); these are the body
+  // parser's (see json-body.parser.ts), whose messages are written for the client.
+  const status = clientErrorStatus(exception);
+  if (status) return { statusCode: status, message: (exception as Error).message };
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
 }
 
 /**
  * Every error leaves as JSON `{ statusCode, message, ... }`, including the ones Nest's own
- * handler does not shape (body-parser failures). Unexpected errors are logged, never echoed
+ * handler does not shape (body parsing). Unexpected errors are logged, never echoed
  * to the client.
  */
 @Catch()
@@ -60,7 +54,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = bodyOf(exception);
     if (body.statusCode === 503 && !(exception instanceof HttpException)) {
       this.logger.warn(
@@ -69,8 +63,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (!(exception instanceof HttpException) && body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    if (response.headersSent) return;
-    if (body.statusCode === 503) response.setHeader('Retry-After', '1');
-    response.status(body.statusCode).json(body);
+    if (reply.sent || reply.raw.headersSent) return;
+    if (body.statusCode === 503) void reply.header('Retry-After', '1');
+    void reply.code(body.statusCode).send(body);
   }
 }

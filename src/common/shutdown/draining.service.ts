@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Server, ServerResponse } from 'node:http';
 
 /**
  * Graceful shutdown at the HTTP level. Once draining, new requests (even on kept-alive
@@ -11,20 +11,24 @@ import type { Server } from 'node:http';
 @Injectable()
 export class DrainingService {
   private draining = false;
-  private readonly inFlight = new Set<Response>();
+  private readonly inFlight = new Set<ServerResponse>();
 
-  readonly middleware = (_req: Request, res: Response, next: NextFunction): void => {
-    if (this.draining) {
-      res.setHeader('Connection', 'close');
-      res
-        .status(503)
-        .json({ statusCode: 503, message: 'The server is shutting down; retry shortly' });
-      return;
-    }
-    this.inFlight.add(res);
-    res.on('close', () => this.inFlight.delete(res));
-    next();
-  };
+  /** The first onRequest hook: it runs as the headers arrive, before the body is read. */
+  attach(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', (_request, reply, done) => {
+      if (this.draining) {
+        void reply
+          .header('Connection', 'close')
+          .code(503)
+          .send({ statusCode: 503, message: 'The server is shutting down; retry shortly' });
+        return;
+      }
+      const res = reply.raw;
+      this.inFlight.add(res);
+      res.on('close', () => this.inFlight.delete(res));
+      done();
+    });
+  }
 
   begin(server: Server): void {
     this.draining = true;

@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
-import { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const DEVICE_THROTTLER = 'device';
 export const REGISTER_THROTTLER = 'register';
@@ -11,7 +11,9 @@ export const REGISTER_THROTTLER = 'register';
  */
 @Injectable()
 export class ThrottlingGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Request & { user?: { id: string } }): Promise<string> {
+  protected override async getTracker(
+    req: FastifyRequest & { user?: { id: string } },
+  ): Promise<string> {
     return req.user ? `device:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`;
   }
 
@@ -30,8 +32,8 @@ export class ThrottlingGuard extends ThrottlerGuard {
   ): Promise<void> {
     context
       .switchToHttp()
-      .getResponse<Response>()
-      .setHeader('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
+      .getResponse<FastifyReply>()
+      .header('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
     return super.throwThrottlingException(context, detail);
   }
 }

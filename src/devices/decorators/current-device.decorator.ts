@@ -1,9 +1,9 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DeviceEntity } from '../entities/device.entity';
 import { AuthenticatedDevice } from '../strategies/types/authenticated-device.type';
 
-type AuthenticatedRequest = Request & { user: AuthenticatedDevice | DeviceEntity };
+type AuthenticatedRequest = FastifyRequest & { user: AuthenticatedDevice | DeviceEntity };
 
 /** The authenticated device's row; use on routes behind DeviceAuth() only. */
 export const CurrentDevice = createParamDecorator(
