@@ -7,12 +7,19 @@ import { echoRequestId, requestId } from './logging/request-id';
 import { jsonBodyParser } from './common/http/json-body.parser';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DrainingService } from './common/shutdown/draining.service';
+import { loadAppConfig } from './config/app.config';
 import { AllConfigType } from './config/config.type';
 import { validationOptions } from './utils/validation-options';
 
-/** Fastify: 0.7x the server CPU per sync cycle of Express (README "Performance"). */
+/**
+ * Fastify: 0.7x the server CPU per sync cycle of Express (README "Performance"). Its options are
+ * fixed before Nest's config exists, so BODY_LIMIT is read from the environment here (with the
+ * same validation).
+ */
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
+    // Every content type's parser refuses a body over the limit, not only JSON's.
+    bodyLimit: loadAppConfig().bodyLimit,
     // Node's own server defaults, which Fastify changes: a kept-alive connection is dropped
     // after 5 s idle, and a request that takes over 5 minutes to arrive is cut off.
     keepAliveTimeout: 5_000,

@@ -516,4 +516,16 @@ describe('POST /api/v1/sync/push limits (e2e)', () => {
     expect(response.status).toBe(413);
     expect(response.body).toEqual({ statusCode: 413, message: expect.any(String) });
   });
+
+  it('applies the limit to every content type, not only JSON', async () => {
+    const device = await registerDevice(t);
+    const response = await t
+      .http()
+      .post('/api/v1/sync/push')
+      .set(device.auth)
+      .set('Content-Type', 'text/plain')
+      .send('x'.repeat(70_000));
+    expect(response.status).toBe(413);
+    expect(response.body).toEqual({ statusCode: 413, message: expect.any(String) });
+  });
 });
