@@ -1,7 +1,8 @@
 import { INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { echoRequestId, requestId } from './logging/request-id';
 import { jsonBodyParser } from './common/http/json-body.parser';
@@ -30,10 +31,21 @@ export function createHttpAdapter(): FastifyAdapter {
 }
 
 /**
+ * helmet's default headers on every answer. Its middleware is built once and run on Node's
+ * response (@fastify/helmet does the same, but builds it again for every request).
+ */
+function securityHeaders(fastify: FastifyInstance): void {
+  const applyHelmet = helmet();
+  fastify.addHook('onRequest', (request, reply, done) =>
+    applyHelmet(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
+  );
+}
+
+/**
  * Prefix, pipes, filters and plugins. main.ts and the e2e tests both call this, since
  * `createTestingModule` never runs main.ts.
  */
-export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get(ConfigService<AllConfigType, true>);
   const fastify = app.getHttpAdapter().getInstance();
   echoRequestId(fastify);
@@ -43,7 +55,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   const bodyLimit = config.get('app.bodyLimit', { infer: true });
   app.useBodyParser('application/json', { bodyLimit }, jsonBodyParser(bodyLimit));
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
-  await app.register(helmet);
+  securityHeaders(fastify);
   const corsOrigins = config.get('app.corsOrigins', { infer: true });
   if (corsOrigins.length) {
     app.enableCors({

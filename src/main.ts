@@ -76,7 +76,7 @@ async function bootstrap(logLevel: LogLevel): Promise<void> {
       abortOnError: false,
     });
     app.useLogger(app.get(PinoLogger));
-    await configureApp(app);
+    configureApp(app);
     setupSwagger(app);
     stopOnSignals(app, database, logger);
     const port = app.get(ConfigService<AllConfigType, true>).get('app.port', { infer: true });
