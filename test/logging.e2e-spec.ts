@@ -3,30 +3,52 @@ import { changes, game } from './utils/sync-records';
 import { ServerProcess } from './utils/server-process';
 
 type LogLine = Record<string, unknown> & {
+  level?: number;
   msg?: string;
   req?: { id?: string; path?: string };
   device_id?: string;
 };
 
+/** The real entry point at `logLevel` on the run's database, and a device registered on it. */
+async function startWithDevice(logLevel: string) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = ServerProcess.start({
+    DATABASE_URL: process.env.DATABASE_URL,
+    PORT: String(port),
+    LOG_LEVEL: logLevel,
+    JWT_SECRET: process.env.JWT_SECRET,
+    DATA_DIR: '/nonexistent-data-dir-not-needed',
+  });
+  try {
+    await server.waitFor(`${base}/health`);
+    const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
+    const { device_id: deviceId, access_token: token } = (await registered.json()) as {
+      device_id: string;
+      access_token: string;
+    };
+    return { server, base, deviceId, token };
+  } catch (error) {
+    server.kill('SIGKILL');
+    throw error;
+  }
+}
+
+/** Stops the server as an operator would (SIGTERM, exit 0) and parses its JSON log lines. */
+async function stopAndReadLines(server: ServerProcess): Promise<LogLine[]> {
+  server.kill('SIGTERM');
+  expect((await server.exit()).code).toBe(0);
+  return server.output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
 /** The real entry point's stdout: JSON lines with request ids and sync counts, and no secrets. */
 describe('Structured logs (e2e, real process)', () => {
   it('logs each request and each sync with ids, counts and durations, but no token or record content', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const server = ServerProcess.start({
-      DATABASE_URL: process.env.DATABASE_URL,
-      PORT: String(port),
-      LOG_LEVEL: 'log',
-      JWT_SECRET: process.env.JWT_SECRET,
-      DATA_DIR: '/nonexistent-data-dir-not-needed',
-    });
+    const { server, base, deviceId, token } = await startWithDevice('log');
     try {
-      await server.waitFor(`${base}/health`);
-      const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
-      const { device_id: deviceId, access_token: token } = (await registered.json()) as {
-        device_id: string;
-        access_token: string;
-      };
       const auth = { Authorization: `Bearer ${token}` };
 
       const pulled = await fetch(`${base}/api/v1/sync/pull`, {
@@ -47,13 +69,7 @@ describe('Structured logs (e2e, real process)', () => {
       const pushId = pushed.headers.get('x-request-id');
       expect(pushId).toMatch(/^[0-9a-f-]{36}$/);
 
-      server.kill('SIGTERM');
-      expect((await server.exit()).code).toBe(0);
-
-      const lines = server.output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as LogLine);
+      const lines = await stopAndReadLines(server);
       const requestLine = (id: string) =>
         lines.find((l) => l.req?.id === id && l.msg === 'request completed');
       expect(requestLine('qa-trace-1')).toMatchObject({
@@ -94,22 +110,8 @@ describe('Structured logs (e2e, real process)', () => {
   });
 
   it('at LOG_LEVEL=warn logs refused requests, with their device when known, and no successful ones', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const server = ServerProcess.start({
-      DATABASE_URL: process.env.DATABASE_URL,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      JWT_SECRET: process.env.JWT_SECRET,
-      DATA_DIR: '/nonexistent-data-dir-not-needed',
-    });
+    const { server, base, deviceId, token } = await startWithDevice('warn');
     try {
-      await server.waitFor(`${base}/health`);
-      const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
-      const { device_id: deviceId, access_token: token } = (await registered.json()) as {
-        device_id: string;
-        access_token: string;
-      };
       const pull = (id: string, authorization: string, query = '') =>
         fetch(`${base}/api/v1/sync/pull${query}`, {
           headers: { Authorization: authorization, 'X-Request-Id': id },
@@ -118,13 +120,9 @@ describe('Structured logs (e2e, real process)', () => {
       expect((await pull('no-token-1', 'Bearer nonsense')).status).toBe(401);
       expect((await pull('bad-query-1', `Bearer ${token}`, '?last_pulled_at=-5')).status).toBe(400);
 
-      server.kill('SIGTERM');
-      expect((await server.exit()).code).toBe(0);
-      const requestLines = server.output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as LogLine & { level: number })
-        .filter((line) => line.msg === 'request completed');
+      const requestLines = (await stopAndReadLines(server)).filter(
+        (line) => line.msg === 'request completed',
+      );
       expect(requestLines.map((line) => line.req?.id).sort()).toEqual([
         'bad-query-1',
         'no-token-1',
