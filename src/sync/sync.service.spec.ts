@@ -37,6 +37,12 @@ function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
   return runner as unknown as jest.Mocked<QueryRunner>;
 }
 
+/** Part 0 of the push's first statement: the clock before and after, read in a current snapshot. */
+const clockRow = (lastStamp: number) => ({
+  part: 0,
+  json: JSON.stringify([lastStamp, lastStamp + 1, true]),
+});
+
 const emptyPush = (lastPulledAt: number): PushRequest => ({
   changes: new Map(SYNC_TABLES.map((t) => [t, { created: [], updated: [], deleted: [] }])),
   lastPulledAt,
@@ -61,7 +67,7 @@ describe('SyncService transactions', () => {
   }
 
   it('commits and releases a push that succeeds', async () => {
-    await build(jest.fn(async () => [{ last_stamp: '100', stamp: '101' }]));
+    await build(jest.fn(async () => [clockRow(100)]));
     await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
     expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
@@ -74,16 +80,41 @@ describe('SyncService transactions', () => {
     const changes = emptyPush(100);
     changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
     await build(
-      jest.fn(async (sql: string) =>
-        sql.includes('FOR UPDATE')
-          ? [{ last_stamp: '200', stamp: '201' }]
-          : [{ table: 'games', stamp: '150', deleted: false, values: { id: 'g1' } }],
-      ),
+      jest.fn(async () => [
+        clockRow(200),
+        {
+          part: 1,
+          json: JSON.stringify({
+            table: 'games',
+            stamp: 150,
+            deleted: false,
+            values: { id: 'g1' },
+          }),
+        },
+      ]),
     );
     await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('reads the rows again when another push of the device committed while it waited for the lock', async () => {
+    const changes = emptyPush(100);
+    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    const g1 = (stamp: number) => ({
+      part: 1,
+      json: JSON.stringify({ table: 'games', stamp, deleted: false, values: { id: 'g1' } }),
+    });
+    const query = jest
+      .fn()
+      // The first statement's snapshot predates the push it waited for: g1 looks untouched.
+      .mockResolvedValueOnce([{ part: 0, json: JSON.stringify([200, 201, false]) }, g1(50)])
+      // Read again: that push changed g1 after last_pulled_at.
+      .mockResolvedValueOnce([g1(150)]);
+    await build(query);
+    await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
+    expect(query).toHaveBeenCalledTimes(2);
   });
 
   it('answers 401, rolls back and writes nothing when the clock finds no active device', async () => {

@@ -14,7 +14,6 @@ import { PullResult, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
-import { advanceDeviceClock } from './sync-clock';
 import { PushRequest } from './validation/push-body.pipe';
 
 /**
@@ -76,11 +75,12 @@ export class SyncService {
     // statement after it sees what the pushes before it committed.
     await this.inTransaction(async (runner) => {
       // Serialises this device's pushes and fixes their stamp order.
-      const clock = await advanceDeviceClock(runner, deviceId);
-      if (!clock) throw deviceRefused();
-      this.assertIssued(lastPulledAt, clock.lastStamp);
       const writer = new PushWriter(runner, deviceId);
-      const plan = planPush(changes, await writer.loadExisting(idsToLoad(changes)), lastPulledAt);
+      const started = await writer.lockAndLoad(idsToLoad(changes));
+      if (!started) throw deviceRefused();
+      const { clock, existing } = started;
+      this.assertIssued(lastPulledAt, clock.lastStamp);
+      const plan = planPush(changes, existing, lastPulledAt);
       if (plan.kind === 'conflict') {
         throw new ConflictException({
           statusCode: 409,

@@ -1,5 +1,6 @@
 import { QueryRunner } from 'typeorm';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
+import { CLOCK_CTE, DeviceClock } from '../sync-clock';
 import { queryPrepared } from '../sql/query-prepared';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { WireRecord } from '../validation/validate-push-changes';
@@ -49,13 +50,31 @@ function upsertSql(tables: readonly SyncTable[]): string {
   return `WITH ${ctes.join(',\n')}\nSELECT 1`;
 }
 
-/** One table's part of the existence check; the wire values come back as JSON (dates as numbers). */
+/**
+ * One table's part of the existence check (part 1 of the push's first statement); the wire
+ * values come back as JSON (dates as numbers).
+ */
 const existingSql = (table: SyncTable, idsParam: string) =>
-  `SELECT '${table.name}' AS "table", "stamp"::text AS "stamp", "deleted_at" IS NOT NULL AS "deleted",
-          json_build_object(${wireColumns(table)
-            .map((c) => `'${c}', ${q(c)}`)
-            .join(', ')}) AS "values"
+  `SELECT 1 AS "part", json_build_object('table', '${table.name}', 'stamp', "stamp",
+            'deleted', "deleted_at" IS NOT NULL, 'values', json_build_object(${wireColumns(table)
+              .map((c) => `'${c}', ${q(c)}`)
+              .join(', ')}))::text AS "json"
    FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY(${idsParam}::varchar[])`;
+
+/** Part 0 of the push's first statement: the clock row (none when the device is refused). */
+const CLOCK_PART = `SELECT 0 AS "part", json_build_array("last_stamp", "stamp", "fresh")::text AS "json" FROM "clock"`;
+
+type ExistingJson = { table: string; stamp: number; deleted: boolean; values: WireRecord };
+
+function existingRows(ids: Map<SyncTable, Set<string>>, found: ExistingJson[]): ExistingRows {
+  const existing: ExistingRows = new Map(
+    [...ids.keys()].map((table) => [table, new Map<string, ExistingRow>()]),
+  );
+  for (const { table, stamp, deleted, values } of found) {
+    existing.get(syncTable(table)!)!.set(values.id as string, { stamp, deleted, values });
+  }
+  return existing;
+}
 
 /** The write statement of each combination of tables a push touches, built on first use. */
 const UPSERT_SQL = new Map<string, string>();
@@ -67,30 +86,45 @@ export class PushWriter {
     private readonly deviceId: string,
   ) {}
 
-  /** One query (a UNION ALL over the tables) for every id the push names or points at. */
-  async loadExisting(ids: Map<SyncTable, Set<string>>): Promise<ExistingRows> {
-    const existing: ExistingRows = new Map(
-      [...ids.keys()].map((table) => [table, new Map<string, ExistingRow>()]),
-    );
+  /**
+   * The push's first statement: advances the device clock (locking the device row, see
+   * sync-clock.ts) and reads every id the push names or points at, in one round trip. Should
+   * another push of the device have committed while this one waited for the lock, the rows are
+   * read again in a statement of their own, now that no other push can write them. Null when the
+   * device is gone or revoked.
+   */
+  async lockAndLoad(
+    ids: Map<SyncTable, Set<string>>,
+  ): Promise<{ clock: DeviceClock; existing: ExistingRows } | null> {
     const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
-    if (wanted.length === 0) return existing;
-    const found = await queryPrepared<{
-      table: string;
-      stamp: string;
-      deleted: boolean;
-      values: WireRecord;
-    }>(
+    const key = wanted.map(([table]) => table.name).join('_');
+    const parts = wanted.map(([table], i) => existingSql(table, `$${i + 2}`));
+    const params = [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])];
+    const rows = await queryPrepared<{ part: number; json: string }>(
       this.runner,
-      `sync_existing_${wanted.map(([table]) => table.name).join('_')}`,
-      wanted.map(([table], i) => existingSql(table, `$${i + 2}`)).join('\nUNION ALL\n'),
-      [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])],
+      `sync_push_start_${key}`,
+      `WITH ${CLOCK_CTE}\n${[CLOCK_PART, ...parts].join('\nUNION ALL\n')}`,
+      params,
     );
-    for (const { table, stamp, deleted, values } of found) {
-      existing
-        .get(syncTable(table)!)!
-        .set(values.id as string, { stamp: Number(stamp), deleted, values });
-    }
-    return existing;
+    const clockRow = rows.find((row) => row.part === 0);
+    if (!clockRow) return null;
+    const [lastStamp, stamp, fresh] = JSON.parse(clockRow.json) as [number, number, boolean];
+    const found =
+      fresh || parts.length === 0
+        ? rows.filter((row) => row.part === 1)
+        : await queryPrepared<{ json: string }>(
+            this.runner,
+            `sync_existing_${key}`,
+            parts.join('\nUNION ALL\n'),
+            params,
+          );
+    return {
+      clock: { lastStamp, stamp },
+      existing: existingRows(
+        ids,
+        found.map((row) => JSON.parse(row.json) as ExistingJson),
+      ),
+    };
   }
 
   /**
