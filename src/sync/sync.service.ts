@@ -5,9 +5,9 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { DataSource, QueryRunner } from 'typeorm';
 import { deviceRefused } from '../devices/device-refused';
 import { DevicesService } from '../devices/devices.service';
-import { DataSource, QueryRunner } from 'typeorm';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
 import { PullResult, readPull } from './pull/pull-reader';
@@ -71,11 +71,12 @@ export class SyncService {
     { changes, lastPulledAt, records }: PushRequest,
   ): Promise<PushResponseDto> {
     const startedAt = Date.now();
-    // READ COMMITTED: the device-row lock taken first serialises the device's pushes, and each
-    // statement after it sees what the pushes before it committed.
+    // READ COMMITTED: the device-row lock taken by the first statement serialises the device's
+    // pushes; the statements after it see what the pushes before it committed, and the first
+    // one reads its rows again when it had to wait for the lock (see lockAndLoad).
     await this.inTransaction(async (runner) => {
-      // Serialises this device's pushes and fixes their stamp order.
       const writer = new PushWriter(runner, deviceId);
+      // Serialises this device's pushes and fixes their stamp order.
       const started = await writer.lockAndLoad(idsToLoad(changes));
       if (!started) throw deviceRefused();
       const { clock, existing } = started;

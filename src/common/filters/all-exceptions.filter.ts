@@ -11,12 +11,13 @@ import { isDatabaseUnavailable } from './database-unavailable';
 
 type ErrorBody = { statusCode: number; message: string | string[]; [key: string]: unknown };
 
-/** Errors raised by the body parser carry their own 4xx status. */
+/** Errors raised by the body parser carry their own 4xx `statusCode`. */
 function clientErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, statusCode } = exception as { status?: unknown; statusCode?: unknown };
-  const code = typeof status === 'number' ? status : statusCode;
-  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+  const { statusCode } = exception as { statusCode?: unknown };
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500
+    ? statusCode
+    : undefined;
 }
 
 function bodyOf(exception: unknown): ErrorBody {
