@@ -101,7 +101,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
     const pausedDevice = await registerFaultDevice(base, 'paused');
     const batches: Batch[][] = devices.map(() => []);
 
-    // One push is held inside its transaction (game, players and rounds written, scores not)
+    // One push is held mid-write, uncommitted (game, players and rounds written, scores not)
     // when the database stops: the deterministic "in flight" case.
     gate = await PushGate.close(cluster!.url, GATE_KEY, [parkedDevice.deviceId]);
     const parkedBatch = buildBatch('parked.b0', BATCH_RECORDS);
@@ -110,7 +110,9 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
 
     // Another is paused between two of its statements (clock locked and rows read, nothing
     // written yet): its session is idle in transaction, as it is whenever the app computes
-    // between statements. Only the app can hold it there, hence the spy on its writer.
+    // between statements. Only the app can hold it there, hence the spy on its writer. It lists
+    // a deletion (of a game the server never had), so it runs in that transaction and not as the
+    // one-statement push.
     const apply = PushWriter.prototype.apply;
     let pauseNext = true;
     let pauseReached!: () => void;
@@ -129,7 +131,10 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
       return apply.apply(this, args);
     });
     const pausedBatch = buildBatch('paused.b0', BATCH_RECORDS);
-    const pausedPush = pushBatch(base, pausedDevice, pausedBatch, { timeoutMs: CLIENT_TIMEOUT_MS });
+    const pausedPush = pushBatch(base, pausedDevice, pausedBatch, {
+      timeoutMs: CLIENT_TIMEOUT_MS,
+      deletedGames: ['paused.never-had'],
+    });
     await Promise.race([
       pausing,
       pausedPush.then((r) => Promise.reject(new Error(`paused push: ${describeResult(r)}`))),

@@ -49,6 +49,18 @@ const emptyPush = (lastPulledAt: number): PushRequest => ({
   records: 0,
 });
 
+/** The one-statement push's answer: the clock it locked and the stamp it wrote with (or null). */
+const plainRow = (lastStamp: number | null, stamp: number | null) => ({
+  json: JSON.stringify([lastStamp, stamp]),
+});
+
+/** A push with a deletion, which always runs in the transaction. */
+const pushDeleting = (lastPulledAt: number): PushRequest => {
+  const push = emptyPush(lastPulledAt);
+  push.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+  return push;
+};
+
 describe('SyncService transactions', () => {
   let runner: jest.Mocked<QueryRunner>;
   let service: SyncService;
@@ -66,9 +78,41 @@ describe('SyncService transactions', () => {
     service = moduleRef.get(SyncService);
   }
 
+  it('applies a plain push in its one statement, without a transaction around it', async () => {
+    const query = jest.fn(async () => [plainRow(100, 101)]);
+    await build(query);
+    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(runner.startTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('runs a plain push that the one statement declined in a transaction', async () => {
+    const query = jest
+      .fn()
+      .mockResolvedValueOnce([plainRow(100, null)])
+      .mockResolvedValueOnce([clockRow(100)]);
+    await build(query);
+    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    expect(query).toHaveBeenCalledTimes(2);
+    expect(runner.startTransaction).toHaveBeenCalledTimes(1);
+    expect(runner.commitTransaction).toHaveBeenCalled();
+  });
+
+  it('answers 401 when the one statement finds no active device, with no transaction', async () => {
+    const query = jest.fn(async () => [plainRow(null, null)]);
+    await build(query);
+    await expect(service.push('device', emptyPush(100))).rejects.toBeInstanceOf(
+      UnauthorizedException,
+    );
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(runner.startTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
   it('commits and releases a push that succeeds', async () => {
     await build(jest.fn(async () => [clockRow(100)]));
-    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    await expect(service.push('device', pushDeleting(100))).resolves.toEqual({ ok: true });
     expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
     expect(runner.commitTransaction).toHaveBeenCalled();
@@ -77,8 +121,7 @@ describe('SyncService transactions', () => {
   });
 
   it('rolls back and releases when a push is refused', async () => {
-    const changes = emptyPush(100);
-    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    const changes = pushDeleting(100);
     await build(
       jest.fn(async () => [
         clockRow(200),
@@ -100,8 +143,7 @@ describe('SyncService transactions', () => {
   });
 
   it('reads the rows again when another push of the device committed while it waited for the lock', async () => {
-    const changes = emptyPush(100);
-    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    const changes = pushDeleting(100);
     const g1 = (stamp: number) => ({
       part: 1,
       json: JSON.stringify({ table: 'games', stamp, deleted: false, values: { id: 'g1' } }),
@@ -120,8 +162,7 @@ describe('SyncService transactions', () => {
   it('answers 401, rolls back and writes nothing when the clock finds no active device', async () => {
     const query = jest.fn(async () => []);
     await build(query);
-    const changes = emptyPush(100);
-    changes.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
+    const changes = pushDeleting(100);
     await expect(service.push('device', changes)).rejects.toBeInstanceOf(UnauthorizedException);
     expect(query).toHaveBeenCalledTimes(1);
     expect(runner.rollbackTransaction).toHaveBeenCalled();

@@ -17,8 +17,8 @@ import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
 import { PushRequest } from './validation/push-body.pipe';
 
 /**
- * Owns the sync transactions: a QueryRunner transaction per push, one statement per pull (a
- * transaction of its own). The routes verify the token only (DeviceTokenAuth): the first
+ * Owns the sync transactions: one statement per pull and per plain push (each a transaction of
+ * its own), a QueryRunner transaction for every other push. The routes verify the token only (DeviceTokenAuth): the first
  * statement of each also checks that the device exists and is not revoked, and keeps its
  * last_seen_at.
  */
@@ -65,12 +65,29 @@ export class SyncService {
     return result;
   }
 
-  /** Applies a whole push in one transaction, or nothing (409, 422, 400). */
-  async push(
-    deviceId: string,
-    { changes, lastPulledAt, records }: PushRequest,
-  ): Promise<PushResponseDto> {
+  /**
+   * Applies a whole push or nothing (409, 422, 400). A push without deletions first tries the
+   * one-statement path (PushWriter.applyPlain), which writes only when the rules leave nothing to
+   * decide; everything else, and whatever it declines, runs in one transaction.
+   */
+  async push(deviceId: string, request: PushRequest): Promise<PushResponseDto> {
     const startedAt = Date.now();
+    const hasDeletions = [...request.changes.values()].some(({ deleted }) => deleted.length > 0);
+    const plain = hasDeletions
+      ? 'declined'
+      : await this.onConnection((runner) =>
+          new PushWriter(runner, deviceId).applyPlain(request.changes, request.lastPulledAt),
+        );
+    if (plain === 'refused') throw deviceRefused();
+    if (plain === 'declined') await this.pushInTransaction(deviceId, request);
+    this.logSync('push', deviceId, request.records, startedAt);
+    return { ok: true };
+  }
+
+  private async pushInTransaction(
+    deviceId: string,
+    { changes, lastPulledAt }: PushRequest,
+  ): Promise<void> {
     // READ COMMITTED: the device-row lock taken by the first statement serialises the device's
     // pushes; the statements after it see what the pushes before it committed, and the first
     // one reads its rows again when it had to wait for the lock (see lockAndLoad).
@@ -101,8 +118,6 @@ export class SyncService {
       }
       await writer.apply(plan.tables, clock.stamp);
     });
-    this.logSync('push', deviceId, records, startedAt);
-    return { ok: true };
   }
 
   /** Counts and timing only: never record content. */

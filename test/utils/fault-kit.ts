@@ -251,10 +251,21 @@ export function buildBatch(tag: string, size: number): Batch {
   return { tag, records, count: 1 + PLAYERS + rounds + scores.length };
 }
 
-/** The push body of a batch, as the WatermelonDB client sends new records. */
-export function pushBody(batch: Batch, lastPulledAt: number): Record<string, unknown> {
+/**
+ * The push body of a batch, as the WatermelonDB client sends new records. `deletedGames`: game
+ * ids to list as deleted too (ids the server does not have are a no-op); a push with a deletion
+ * always runs in the server's multi-statement transaction, never as its one-statement push.
+ */
+export function pushBody(
+  batch: Batch,
+  lastPulledAt: number,
+  deletedGames: string[] = [],
+): Record<string, unknown> {
   const input = Object.fromEntries(
-    TABLES.map((table) => [table, { created: batch.records[table] }]),
+    TABLES.map((table) => [
+      table,
+      { created: batch.records[table], deleted: table === 'games' ? deletedGames : [] },
+    ]),
   );
   return { changes: changes(input), last_pulled_at: lastPulledAt };
 }
@@ -263,12 +274,13 @@ export function pushBatch(
   base: string,
   device: FaultDevice,
   batch: Batch,
-  options: Omit<CallOptions, 'token' | 'body'> = {},
+  options: Omit<CallOptions, 'token' | 'body'> & { deletedGames?: string[] } = {},
 ): Promise<HttpResult> {
+  const { deletedGames, ...callOptions } = options;
   return httpCall(base, 'POST', '/api/v1/sync/push', {
-    ...options,
+    ...callOptions,
     token: device.token,
-    body: pushBody(batch, device.since),
+    body: pushBody(batch, device.since, deletedGames),
   });
 }
 

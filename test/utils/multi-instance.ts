@@ -183,8 +183,10 @@ let gateCount = 0;
  * Holds the COMMIT of one device's pushes until released, through any app instance: a deferred
  * constraint trigger on `games` (for that device only) takes a transaction-level advisory lock
  * that this test's session holds. So a push that writes a game has written and stamped all its
- * rows, and holds the device row lock, when it parks. Everything observable from pg_stat_activity
- * and pg_locks of this database only; no sleeps.
+ * rows, and holds the device row lock, when it parks. A deferred trigger runs only when its
+ * transaction commits: at an explicit COMMIT, or at the end of a push that is a single statement
+ * (its own transaction). Everything observable from pg_stat_activity and pg_locks of this
+ * database only; no sleeps.
  */
 export class CommitGate {
   private constructor(
@@ -222,21 +224,21 @@ export class CommitGate {
   }
 
   /**
-   * Backends of this database: `parked` = transactions waiting on this gate at COMMIT; `blocked`
+   * Backends of this database: `parked` = transactions waiting on this gate (at commit); `blocked`
    * = backends waiting on any other lock (e.g. a push queued behind the parked one, whatever lock
    * the server uses to serialise a device's pushes).
    */
   async waiting(): Promise<{ parked: number; blocked: number }> {
     const { rows } = await this.sql.query<{ parked: number; blocked: number }>(
       `WITH waiting AS (
-         SELECT a.pid, a.query, EXISTS (
+         SELECT a.pid, EXISTS (
                   SELECT 1 FROM pg_locks l
                   WHERE l.pid = a.pid AND NOT l.granted AND l.locktype = 'advisory'
                     AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1) AS on_gate
          FROM pg_stat_activity a
          WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
            AND a.wait_event_type = 'Lock')
-       SELECT count(*) FILTER (WHERE on_gate AND query ILIKE 'COMMIT%')::int AS parked,
+       SELECT count(*) FILTER (WHERE on_gate)::int AS parked,
               count(*) FILTER (WHERE NOT on_gate)::int AS blocked
        FROM waiting`,
       [this.key],

@@ -1,68 +1,10 @@
 import { QueryRunner } from 'typeorm';
-import { PG_ARRAY_TYPE } from '../registry/sync-column';
-import { CLOCK_CTE, DeviceClock } from '../sync-clock';
-import { queryPrepared } from '../sql/query-prepared';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
-import { WireRecord } from '../validation/validate-push-changes';
+import { queryPrepared } from '../sql/query-prepared';
+import { CLOCK_CTE, DeviceClock } from '../sync-clock';
+import { PushChanges, WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
-
-const q = (name: string) => `"${name}"`;
-
-/**
- * One table's upsert, INSERT ... SELECT FROM unnest(...), as a CTE of the push's write statement.
- * Parameters: $1 the device, $2 the stamp, then from `first` one array per wire column and one
- * of "stored as a tombstone" flags.
- */
-function upsertCte(table: SyncTable, first: number): { sql: string; params: number } {
-  const columns = wireColumns(table);
-  const types = columns.map((c) =>
-    c === 'id' ? 'varchar[]' : PG_ARRAY_TYPE[table.columns[c].kind],
-  );
-  const unnestArgs = [...types, 'bool[]'].map((type, i) => `$${first + i}::${type}`).join(', ');
-  const alias = [...columns, '__deleted'].map(q).join(', ');
-  const sql = `${q(`upsert_${table.name}`)} AS (
-    INSERT INTO ${q(table.name)} ("device_id", ${columns.map(q).join(', ')}, "stamp", "deleted_at")
-    SELECT $1::uuid, ${columns.map((c) => `t.${q(c)}`).join(', ')}, $2::int8,
-           CASE WHEN t."__deleted" THEN now() END
-    FROM unnest(${unnestArgs}) AS t(${alias})
-    ON CONFLICT ("device_id", "id") DO UPDATE SET
-      ${columns
-        .slice(1)
-        .map((c) => `${q(c)} = EXCLUDED.${q(c)}`)
-        .join(', ')},
-      "stamp" = EXCLUDED."stamp",
-      "updated_at" = now(),
-      "deleted_at" = COALESCE(${q(table.name)}."deleted_at", EXCLUDED."deleted_at"))`;
-  return { sql, params: types.length + 1 };
-}
-
-/**
- * Every table's upserts in one statement (one round trip): each CTE writes its own table and no
- * foreign key runs between the sync tables, so their order within the statement does not matter.
- */
-function upsertSql(tables: readonly SyncTable[]): string {
-  let next = 3;
-  const ctes = tables.map((table) => {
-    const cte = upsertCte(table, next);
-    next += cte.params;
-    return cte.sql;
-  });
-  return `WITH ${ctes.join(',\n')}\nSELECT 1`;
-}
-
-/**
- * One table's part of the existence check (part 1 of the push's first statement); the wire
- * values come back as JSON (dates as numbers).
- */
-const existingSql = (table: SyncTable, idsParam: string) =>
-  `SELECT 1 AS "part", json_build_object('table', '${table.name}', 'stamp', "stamp",
-            'deleted', "deleted_at" IS NOT NULL, 'values', json_build_object(${wireColumns(table)
-              .map((c) => `'${c}', ${q(c)}`)
-              .join(', ')}))::text AS "json"
-   FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY(${idsParam}::varchar[])`;
-
-/** Part 0 of the push's first statement: the clock row (none when the device is refused). */
-const CLOCK_PART = `SELECT 0 AS "part", json_build_array("last_stamp", "stamp", "fresh")::text AS "json" FROM "clock"`;
+import { CLOCK_PART, existingSql, parentTables, plainPushSql, q, upsertSql } from './push-sql';
 
 type ExistingJson = { table: string; stamp: number; deleted: boolean; values: WireRecord };
 
@@ -76,8 +18,16 @@ function existingRows(ids: Map<SyncTable, Set<string>>, found: ExistingJson[]): 
   return existing;
 }
 
-/** The write statement of each combination of tables a push touches, built on first use. */
-const UPSERT_SQL = new Map<string, string>();
+/** The write statements of each combination of tables a push touches, built on first use. */
+const STATEMENTS = new Map<string, string>();
+const statement = (name: string, build: () => string): string => {
+  let text = STATEMENTS.get(name);
+  if (!text) STATEMENTS.set(name, (text = build()));
+  return text;
+};
+
+/** What the one-statement push did: wrote everything, or nothing and left it to the transaction. */
+export type PlainOutcome = 'applied' | 'declined' | 'refused';
 
 /** Reads, upserts and tombstones of one push; every statement is scoped by the device. */
 export class PushWriter {
@@ -85,6 +35,52 @@ export class PushWriter {
     private readonly runner: QueryRunner,
     private readonly deviceId: string,
   ) {}
+
+  /**
+   * A push without deletions, in one statement and so one round trip, with no BEGIN/COMMIT:
+   * PostgreSQL runs it as a transaction of its own. It writes only where the contract's rules
+   * have nothing to decide (planPush would upsert every record live, with no conflict, replay,
+   * orphan or cascade; push-sql.ts lists the conditions) and otherwise writes nothing at all:
+   * 'declined' sends the push through the transaction (lockAndLoad, planPush, apply), which
+   * answers every case. 'refused': the device is gone or revoked.
+   */
+  async applyPlain(changes: PushChanges, lastPulledAt: number): Promise<PlainOutcome> {
+    const pushed = [...changes]
+      .map(([table, { created, updated }]) => [table, [...created, ...updated]] as const)
+      .filter(([, records]) => records.length > 0);
+    const tables = pushed.map(([table]) => table);
+    const values: unknown[] = [this.deviceId, lastPulledAt];
+    for (const [table, records] of pushed) {
+      for (const column of wireColumns(table)) values.push(records.map((record) => record[column]));
+    }
+    // Parents the push carries are records of the push (checked as such); the rest must exist.
+    const pushedIds = new Map(
+      pushed.map(([table, records]) => [table.name, new Set(records.map((r) => r.id as string))]),
+    );
+    for (const parent of parentTables(tables)) {
+      const outside = new Set<string>();
+      for (const [table, records] of pushed) {
+        for (const [column, parentName] of Object.entries(table.parents)) {
+          if (parentName !== parent.name) continue;
+          for (const record of records) {
+            const id = record[column] as string;
+            if (!pushedIds.get(parentName)?.has(id)) outside.add(id);
+          }
+        }
+      }
+      values.push([...outside]);
+    }
+    const name = `sync_push_plain_${tables.map((table) => table.name).join('_')}`;
+    const [row] = await queryPrepared<{ json: string }>(
+      this.runner,
+      name,
+      statement(name, () => plainPushSql(tables)),
+      values,
+    );
+    const [lastStamp, stamp] = JSON.parse(row.json) as [number | null, number | null];
+    if (lastStamp === null) return 'refused';
+    return stamp === null ? 'declined' : 'applied';
+  }
 
   /**
    * The push's first statement: advances the device clock (locking the device row, see
@@ -152,8 +148,7 @@ export class PushWriter {
   private async upsert(tables: Array<[SyncTable, TablePlan]>, stamp: number): Promise<void> {
     if (tables.length === 0) return;
     const name = `sync_upsert_${tables.map(([table]) => table.name).join('_')}`;
-    let text = UPSERT_SQL.get(name);
-    if (!text) UPSERT_SQL.set(name, (text = upsertSql(tables.map(([table]) => table))));
+    const text = statement(name, () => upsertSql(tables.map(([table]) => table)));
     const values: unknown[] = [this.deviceId, stamp];
     for (const [table, { upserts }] of tables) {
       for (const column of wireColumns(table))
