@@ -34,11 +34,7 @@ export function buildDataSourceOptions(url: string): DataSourceOptions {
       // planner would still pick parallel plans for the pull, forking worker processes on every
       // request (measured: p50 of an incremental pull 7 ms -> 20 ms at 1M rows, the forks'
       // kernel time eating a core).
-      // The sync statements are named prepared statements so that they are planned once per
-      // connection; left to choose, PostgreSQL planned the push's statement on every call and
-      // the pull's on most (its generic plan, costed without the parameters, looked dearer):
-      // 0.4-0.7 ms of planning a statement against 0.1-0.4 ms of running it.
-      options: '-c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_generic_plan',
+      options: '-c max_parallel_workers_per_gather=0',
     },
   };
 }

@@ -1,6 +1,5 @@
 import { SYNC_TABLES, wireColumns } from '../src/sync/registry/sync-tables';
-import { syncApi } from './utils/sync-api';
-import { createTestApp, registerDevice, TestApp } from './utils/test-app';
+import { createTestApp, TestApp } from './utils/test-app';
 
 describe('Schema (e2e)', () => {
   let t: TestApp;
@@ -77,42 +76,5 @@ describe('Schema (e2e)', () => {
       ),
     );
     expect(settings.map(([row]) => row.max_parallel_workers_per_gather)).toEqual(['0', '0', '0']);
-  });
-
-  // Planned once per connection: left to choose, PostgreSQL re-planned the sync statements on
-  // (nearly) every call, and planning cost more than running them. Its first five runs of a
-  // prepared statement are custom plans unless plan_cache_mode says otherwise.
-  it('plans the prepared sync statements once per connection (generic plans only)', async () => {
-    const device = await registerDevice(t);
-    const api = syncApi(t, device);
-    for (let i = 0; i < 8; i++) await api.pullOk();
-    // Hold every connection of the pool at once, so each one is looked at.
-    const poolSize = Number(process.env.DATABASE_POOL_SIZE || 10);
-    let arrived = 0;
-    let allThere!: () => void;
-    const barrier = new Promise<void>((resolve) => (allThere = resolve));
-    const seen = await Promise.all(
-      Array.from({ length: poolSize }, () =>
-        t.dataSource.transaction(async (manager) => {
-          if (++arrived === poolSize) allThere();
-          await barrier;
-          const [{ plan_cache_mode: mode }] =
-            await manager.query<Array<{ plan_cache_mode: string }>>('SHOW plan_cache_mode');
-          const statements = await manager.query<
-            Array<{ name: string; generic_plans: string; custom_plans: string }>
-          >(
-            `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
-             WHERE name LIKE 'sync_%'`,
-          );
-          return { mode, statements };
-        }),
-      ),
-    );
-    expect(seen.map(({ mode }) => mode)).toEqual(seen.map(() => 'force_generic_plan'));
-    const statements = seen.flatMap(({ statements }) => statements);
-    expect(statements.some((s) => s.name === 'sync_pull' && Number(s.generic_plans) > 0)).toBe(
-      true,
-    );
-    expect(statements.filter((s) => Number(s.custom_plans) > 0)).toEqual([]);
   });
 });
