@@ -1,6 +1,7 @@
 import { NOW_MS_SQL } from '../../devices/devices.service';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
+import { WireRecord } from '../validation/validate-push-changes';
 
 export const q = (name: string) => `"${name}"`;
 
@@ -44,16 +45,25 @@ function upsertCte(table: SyncTable, first: number, mode: UpsertMode) {
   return { sql, params: types.length };
 }
 
-/** The upserts of `tables`, parameters numbered from `first`, and the next free number. */
+/**
+ * The upserts of `tables`, parameters numbered from `first`: each table's first parameter (its
+ * ids) and the next free number.
+ */
 function upsertCtes(tables: readonly SyncTable[], first: number, mode: UpsertMode) {
   let next = first;
+  const idsParam = new Map<SyncTable, number>();
   const ctes = tables.map((table) => {
+    idsParam.set(table, next);
     const cte = upsertCte(table, next, mode);
     next += cte.params;
     return cte.sql;
   });
-  return { ctes, next };
+  return { ctes, idsParam, next };
 }
+
+/** One array per wire column (ids first), the shape the upserts' unnest(...) takes. */
+export const columnArrays = (table: SyncTable, records: readonly WireRecord[]): unknown[] =>
+  wireColumns(table).map((column) => records.map((record) => record[column]));
 
 /**
  * Every table's upserts in one statement (one round trip): each CTE writes its own table and no
@@ -100,16 +110,10 @@ export const parentTables = (tables: readonly SyncTable[]): SyncTable[] => [
  * Then "clock" advances the clock and the upserts write with its stamp; else all three are empty.
  */
 export function plainPushSql(tables: readonly SyncTable[]): string {
-  const { ctes, next } = upsertCtes(tables, 3, 'plain');
-  const idsParams = new Map<SyncTable, number>();
-  let param = 3;
-  for (const table of tables) {
-    idsParams.set(table, param);
-    param += arrayTypes(table).length;
-  }
+  const { ctes, idsParam, next } = upsertCtes(tables, 3, 'plain');
   const untouched = tables.map(
     (table) => `NOT EXISTS (SELECT 1 FROM ${q(table.name)} WHERE "device_id" = $1
-        AND "id" = ANY($${idsParams.get(table)}::varchar[])
+        AND "id" = ANY($${idsParam.get(table)}::varchar[])
         AND ("stamp" > $2::int8 OR "deleted_at" IS NOT NULL))`,
   );
   const parentsLive = parentTables(tables).map((parent, i) => {

@@ -1,10 +1,18 @@
 import { QueryRunner } from 'typeorm';
-import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
+import { SyncTable, syncTable } from '../registry/sync-tables';
 import { queryPrepared } from '../sql/query-prepared';
 import { CLOCK_CTE, DeviceClock } from '../sync-clock';
 import { PushChanges, WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
-import { CLOCK_PART, existingSql, parentTables, plainPushSql, q, upsertSql } from './push-sql';
+import {
+  CLOCK_PART,
+  columnArrays,
+  existingSql,
+  parentTables,
+  plainPushSql,
+  q,
+  upsertSql,
+} from './push-sql';
 
 type ExistingJson = { table: string; stamp: number; deleted: boolean; values: WireRecord };
 
@@ -50,9 +58,7 @@ export class PushWriter {
       .filter(([, records]) => records.length > 0);
     const tables = pushed.map(([table]) => table);
     const values: unknown[] = [this.deviceId, lastPulledAt];
-    for (const [table, records] of pushed) {
-      for (const column of wireColumns(table)) values.push(records.map((record) => record[column]));
-    }
+    for (const [table, records] of pushed) values.push(...columnArrays(table, records));
     // Parents the push carries are records of the push (checked as such); the rest must exist.
     const pushedIds = new Map(
       pushed.map(([table, records]) => [table.name, new Set(records.map((r) => r.id as string))]),
@@ -151,8 +157,12 @@ export class PushWriter {
     const text = statement(name, () => upsertSql(tables.map(([table]) => table)));
     const values: unknown[] = [this.deviceId, stamp];
     for (const [table, { upserts }] of tables) {
-      for (const column of wireColumns(table))
-        values.push(upserts.map(({ record }) => record[column]));
+      values.push(
+        ...columnArrays(
+          table,
+          upserts.map(({ record }) => record),
+        ),
+      );
       values.push(upserts.map(({ deleted }) => deleted));
     }
     await queryPrepared(this.runner, name, text, values);
