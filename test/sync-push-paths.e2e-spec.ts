@@ -68,7 +68,7 @@ const tableArb = <T>(each: (table: TableName, id: string) => fc.Arbitrary<T | nu
         table,
         fc
           .tuple(...IDS[table].map((id) => each(table, id)))
-          .map((items) => items.filter((item): item is Awaited<T> => item !== null)),
+          .map((items) => items.filter((item): item is T => item !== null)),
       ]),
     ) as Record<TableName, fc.Arbitrary<T[]>>,
   );
