@@ -11,24 +11,33 @@ import { NOW_MS_SQL } from '../devices/devices.service';
  * Wall-clock `now()` stamps cannot promise that.
  *
  * The same statement is the push's device check (no row: the device is gone or revoked) and,
- * since it writes the row anyway, records the device as seen.
+ * since it writes the row anyway, records the device as seen. Both push paths use the pieces
+ * below: the transaction's first statement (CLOCK_CTE) and the one-statement push (push-sql.ts).
  */
+
+/** This push's stamp, from the locked clock value `lastStamp` (an SQL expression). */
+export const nextStampSql = (lastStamp: string) => `GREATEST(${lastStamp} + 1, ${NOW_MS_SQL})`;
+
+/**
+ * last_stamp as the statement's snapshot saw it ($1 the device). The snapshot is taken before a
+ * statement waits for the device row's lock, so when another push of the device committed
+ * meanwhile, the locked value differs from this one; every push moves last_stamp up, so an equal
+ * value means none did and what the statement read is current.
+ */
+export const SNAPSHOT_LAST_STAMP_SQL = `(SELECT "last_stamp" FROM "devices" WHERE "id" = $1)`;
 
 /**
  * The clock as a CTE named "clock" ($1 the device), so that the push's first statement can also
  * read the rows the push touches. It returns the clock before and after, and `fresh`: whether
- * last_stamp in the statement's snapshot is the one the lock returned. The snapshot is taken
- * before the statement waits for the lock, so when another push of the device committed
- * meanwhile, what the statement read predates that push; every push moves last_stamp up, so an
- * unchanged last_stamp means none did.
+ * the snapshot's last_stamp is the locked one (see SNAPSHOT_LAST_STAMP_SQL).
  */
 export const CLOCK_CTE = `"clock" AS (
-    UPDATE "devices" AS "d" SET "last_stamp" = GREATEST("o"."last_stamp" + 1, ${NOW_MS_SQL}),
+    UPDATE "devices" AS "d" SET "last_stamp" = ${nextStampSql('"o"."last_stamp"')},
                                 "last_seen_at" = now()
     FROM (SELECT "last_stamp" FROM "devices" WHERE "id" = $1 FOR UPDATE) AS "o"
     WHERE "d"."id" = $1 AND "d"."revoked_at" IS NULL
     RETURNING "o"."last_stamp" AS "last_stamp", "d"."last_stamp" AS "stamp",
-              "o"."last_stamp" = (SELECT "last_stamp" FROM "devices" WHERE "id" = $1) AS "fresh")`;
+              "o"."last_stamp" = ${SNAPSHOT_LAST_STAMP_SQL} AS "fresh")`;
 
 export type DeviceClock = {
   /** The clock before this push: the highest last_pulled_at this server has issued. */

@@ -18,9 +18,9 @@ import { PushRequest } from './validation/push-body.pipe';
 
 /**
  * Owns the sync transactions: one statement per pull and per plain push (each a transaction of
- * its own), a QueryRunner transaction for every other push. The routes verify the token only (DeviceTokenAuth): the first
- * statement of each also checks that the device exists and is not revoked, and keeps its
- * last_seen_at.
+ * its own), a QueryRunner transaction for every other push. The routes verify the token only
+ * (DeviceTokenAuth): the first statement of each also checks that the device exists and is not
+ * revoked, and keeps its last_seen_at.
  */
 @Injectable()
 export class SyncService {

@@ -1,6 +1,6 @@
-import { NOW_MS_SQL } from '../../devices/devices.service';
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
+import { nextStampSql, SNAPSHOT_LAST_STAMP_SQL } from '../sync-clock';
 import { WireRecord } from '../validation/validate-push-changes';
 
 export const q = (name: string) => `"${name}"`;
@@ -122,7 +122,7 @@ export function plainPushSql(tables: readonly SyncTable[]): string {
         AND "id" = ANY(${ids}) AND "deleted_at" IS NULL) = cardinality(${ids})`;
   });
   const conditions = [
-    `"last_stamp" = (SELECT "last_stamp" FROM "devices" WHERE "id" = $1)`,
+    `"last_stamp" = ${SNAPSHOT_LAST_STAMP_SQL}`,
     `$2::int8 <= "last_stamp"`,
     ...untouched,
     ...parentsLive,
@@ -133,7 +133,7 @@ export function plainPushSql(tables: readonly SyncTable[]): string {
     SELECT "last_stamp" FROM "locked"
     WHERE ${conditions.join('\n      AND ')}),
   "clock" AS (
-    UPDATE "devices" AS "d" SET "last_stamp" = GREATEST("p"."last_stamp" + 1, ${NOW_MS_SQL}),
+    UPDATE "devices" AS "d" SET "last_stamp" = ${nextStampSql('"p"."last_stamp"')},
                                 "last_seen_at" = now()
     FROM "plain" AS "p" WHERE "d"."id" = $1
     RETURNING "d"."last_stamp" AS "stamp")${ctes.map((cte) => `,\n  ${cte}`).join('')}
