@@ -12,6 +12,7 @@ export const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
 /** Env vars a user may set for the benchmark run and that are handed on to the app as they are. */
 const PASSED_THROUGH = [
   'DATABASE_POOL_SIZE',
+  'DATABASE_GENERIC_PLANS',
   'THROTTLE_ENABLED',
   'THROTTLE_TTL_MS',
   'THROTTLE_DEVICE_LIMIT',

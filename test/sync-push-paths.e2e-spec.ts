@@ -6,6 +6,7 @@
  *   nothing to decide (no conflict, replay, orphan, tombstone or cascade, last_pulled_at issued);
  * - when it writes, it leaves the same rows as the transaction;
  * - when it declines, it changes nothing, not even the clock.
+ * It runs once per shape of the statements' lookups by id (keyed-rows.ts).
  *
  *   PATHS_RUNS  cases (default 300)
  */
@@ -14,6 +15,7 @@ import { QueryRunner } from 'typeorm';
 import { idsToLoad, planPush } from '../src/sync/push/push-plan';
 import { PlainOutcome, PushWriter } from '../src/sync/push/push-writer';
 import { SYNC_TABLES, wireColumns } from '../src/sync/registry/sync-tables';
+import { KeyLookup } from '../src/sync/sql/keyed-rows';
 import { PushChanges, validatePushChanges } from '../src/sync/validation/validate-push-changes';
 import { game, player, Rec, round, score } from './utils/sync-records';
 import { createTestApp, registerDevice, TestApp } from './utils/test-app';
@@ -159,80 +161,83 @@ async function rolledBack<T>(
   }
 }
 
-describe('Push: the one-statement path agrees with the transaction (e2e)', () => {
-  let t: TestApp;
-  let deviceId: string;
+describe.each<KeyLookup>(['any', 'probe'])(
+  'Push: the one-statement path agrees with the transaction, lookups by %s (e2e)',
+  (lookup) => {
+    let t: TestApp;
+    let deviceId: string;
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    ({ deviceId } = await registerDevice(t));
-  });
-  afterAll(() => t.close());
+    beforeAll(async () => {
+      t = await createTestApp();
+      ({ deviceId } = await registerDevice(t));
+    });
+    afterAll(() => t.close());
 
-  async function seed({ stored }: Case): Promise<void> {
-    for (const table of SYNC_TABLES) {
-      await t.dataSource.query(`DELETE FROM "${table.name}" WHERE "device_id" = $1`, [deviceId]);
-      for (const { record, stamp, deleted } of stored[table.name as TableName]) {
-        const columns = wireColumns(table);
-        await t.dataSource.query(
-          `INSERT INTO "${table.name}" ("device_id", ${columns.map((c) => `"${c}"`).join(', ')}, "stamp", "deleted_at")
+    async function seed({ stored }: Case): Promise<void> {
+      for (const table of SYNC_TABLES) {
+        await t.dataSource.query(`DELETE FROM "${table.name}" WHERE "device_id" = $1`, [deviceId]);
+        for (const { record, stamp, deleted } of stored[table.name as TableName]) {
+          const columns = wireColumns(table);
+          await t.dataSource.query(
+            `INSERT INTO "${table.name}" ("device_id", ${columns.map((c) => `"${c}"`).join(', ')}, "stamp", "deleted_at")
            VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')}, ${stamp}, ${deleted ? 'now()' : 'NULL'})`,
-          [deviceId, ...columns.map((c) => record[c])],
-        );
-      }
-    }
-    await t.dataSource.query(`UPDATE "devices" SET "last_stamp" = $2 WHERE "id" = $1`, [
-      deviceId,
-      CLOCK,
-    ]);
-  }
-
-  it('writes the same rows, or nothing when the push needs the transaction', async () => {
-    let applied = 0;
-    let declined = 0;
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        await seed(c);
-        const changes = validated(c.pushed);
-        const { after: before } = await rolledBack(t, deviceId, async () => null);
-
-        const plain = await rolledBack<PlainOutcome>(t, deviceId, (runner) =>
-          new PushWriter(runner, deviceId).applyPlain(changes, c.lastPulledAt),
-        );
-
-        const full = await rolledBack(t, deviceId, async (runner) => {
-          const writer = new PushWriter(runner, deviceId);
-          const started = (await writer.lockAndLoad(idsToLoad(changes)))!;
-          if (c.lastPulledAt > started.clock.lastStamp) return { plainEnough: false };
-          const plan = planPush(changes, started.existing, c.lastPulledAt);
-          if (plan.kind !== 'apply') return { plainEnough: false };
-          await writer.apply(plan.tables, started.clock.stamp);
-          const replayed = [...changes].some(([table, { created, updated }]) =>
-            [...created, ...updated].some(
-              (record) =>
-                (started.existing.get(table)!.get(record.id as string)?.stamp ?? 0) >
-                c.lastPulledAt,
-            ),
+            [deviceId, ...columns.map((c) => record[c])],
           );
-          const allLive = [...plan.tables.values()].every(
-            ({ upserts, deletes }) => deletes.length === 0 && upserts.every((u) => !u.deleted),
-          );
-          return { plainEnough: allLive && !replayed };
-        });
-
-        expect(plain.result).toBe(full.result.plainEnough ? 'applied' : 'declined');
-        if (plain.result === 'applied') {
-          applied++;
-          expect(plain.after).toEqual(full.after);
-        } else {
-          declined++;
-          expect(plain.after).toEqual(before);
         }
-      }),
-      { numRuns: RUNS, seed: 20_261_126 },
-    );
-    // The property means little unless both outcomes were exercised often.
-    expect(applied).toBeGreaterThan(RUNS / 10);
-    expect(declined).toBeGreaterThan(RUNS / 10);
-  }, 120_000);
-});
+      }
+      await t.dataSource.query(`UPDATE "devices" SET "last_stamp" = $2 WHERE "id" = $1`, [
+        deviceId,
+        CLOCK,
+      ]);
+    }
+
+    it('writes the same rows, or nothing when the push needs the transaction', async () => {
+      let applied = 0;
+      let declined = 0;
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          await seed(c);
+          const changes = validated(c.pushed);
+          const { after: before } = await rolledBack(t, deviceId, async () => null);
+
+          const plain = await rolledBack<PlainOutcome>(t, deviceId, (runner) =>
+            new PushWriter(runner, deviceId, lookup).applyPlain(changes, c.lastPulledAt),
+          );
+
+          const full = await rolledBack(t, deviceId, async (runner) => {
+            const writer = new PushWriter(runner, deviceId, lookup);
+            const started = (await writer.lockAndLoad(idsToLoad(changes)))!;
+            if (c.lastPulledAt > started.clock.lastStamp) return { plainEnough: false };
+            const plan = planPush(changes, started.existing, c.lastPulledAt);
+            if (plan.kind !== 'apply') return { plainEnough: false };
+            await writer.apply(plan.tables, started.clock.stamp);
+            const replayed = [...changes].some(([table, { created, updated }]) =>
+              [...created, ...updated].some(
+                (record) =>
+                  (started.existing.get(table)!.get(record.id as string)?.stamp ?? 0) >
+                  c.lastPulledAt,
+              ),
+            );
+            const allLive = [...plan.tables.values()].every(
+              ({ upserts, deletes }) => deletes.length === 0 && upserts.every((u) => !u.deleted),
+            );
+            return { plainEnough: allLive && !replayed };
+          });
+
+          expect(plain.result).toBe(full.result.plainEnough ? 'applied' : 'declined');
+          if (plain.result === 'applied') {
+            applied++;
+            expect(plain.after).toEqual(full.after);
+          } else {
+            declined++;
+            expect(plain.after).toEqual(before);
+          }
+        }),
+        { numRuns: RUNS, seed: 20_261_126 },
+      );
+      // The property means little unless both outcomes were exercised often.
+      expect(applied).toBeGreaterThan(RUNS / 10);
+      expect(declined).toBeGreaterThan(RUNS / 10);
+    }, 120_000);
+  },
+);

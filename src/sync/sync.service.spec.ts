@@ -5,6 +5,7 @@ import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DevicesService } from '../devices/devices.service';
 import { SYNC_TABLES } from './registry/sync-tables';
+import { PlanModeService } from './sql/plan-mode.service';
 import { SyncService } from './sync.service';
 import { PushRequest } from './validation/push-body.pipe';
 
@@ -73,6 +74,7 @@ describe('SyncService transactions', () => {
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
         { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
         { provide: DevicesService, useValue: { touch: jest.fn() } },
+        { provide: PlanModeService, useValue: { lookup: 'any' } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);

@@ -14,6 +14,7 @@ import { PullResult, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
+import { PlanModeService } from './sql/plan-mode.service';
 import { PushRequest } from './validation/push-body.pipe';
 
 /**
@@ -27,6 +28,7 @@ export class SyncService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly devices: DevicesService,
+    private readonly plans: PlanModeService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(SyncService.name);
@@ -76,7 +78,10 @@ export class SyncService {
     const plain = hasDeletions
       ? 'declined'
       : await this.onConnection((runner) =>
-          new PushWriter(runner, deviceId).applyPlain(request.changes, request.lastPulledAt),
+          new PushWriter(runner, deviceId, this.plans.lookup).applyPlain(
+            request.changes,
+            request.lastPulledAt,
+          ),
         );
     if (plain === 'refused') throw deviceRefused();
     if (plain === 'declined') await this.pushInTransaction(deviceId, request);
@@ -92,7 +97,7 @@ export class SyncService {
     // pushes; the statements after it see what the pushes before it committed, and the first
     // one reads its rows again when it had to wait for the lock (see lockAndLoad).
     await this.inTransaction(async (runner) => {
-      const writer = new PushWriter(runner, deviceId);
+      const writer = new PushWriter(runner, deviceId, this.plans.lookup);
       // Serialises this device's pushes and fixes their stamp order.
       const started = await writer.lockAndLoad(idsToLoad(changes));
       if (!started) throw deviceRefused();

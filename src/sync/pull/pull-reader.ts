@@ -36,7 +36,7 @@ function pullSql(): string {
   return parts.join('\nUNION ALL\n');
 }
 
-const PULL_SQL = pullSql();
+export const PULL_SQL = pullSql();
 
 export type PullResult = {
   /** The response, `{ changes, timestamp }`, as chunks of JSON text. */

@@ -1,5 +1,6 @@
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
+import { keyedRows, KeyLookup } from '../sql/keyed-rows';
 import { nextStampSql, SNAPSHOT_LAST_STAMP_SQL } from '../sync-clock';
 import { WireRecord } from '../validation/validate-push-changes';
 
@@ -78,12 +79,23 @@ export function upsertSql(tables: readonly SyncTable[]): string {
  * One table's part of the existence check (part 1 of the push's first statement); the wire
  * values come back as JSON (dates as numbers).
  */
-export const existingSql = (table: SyncTable, idsParam: string) =>
+export const existingSql = (table: SyncTable, idsParam: string, lookup: KeyLookup) =>
   `SELECT 1 AS "part", json_build_object('table', '${table.name}', 'stamp', "stamp",
             'deleted', "deleted_at" IS NOT NULL, 'values', json_build_object(${wireColumns(table)
               .map((c) => `'${c}', ${q(c)}`)
               .join(', ')}))::text AS "json"
-   FROM ${q(table.name)} WHERE "device_id" = $1 AND "id" = ANY(${idsParam}::varchar[])`;
+   FROM ${keyedRows(table.name, 'id', `${idsParam}::varchar[]`, lookup)} AS "t"`;
+
+/**
+ * Marks the live rows whose `column` is one of $2 deleted, with stamp $3, and returns their ids.
+ * The rows are found as keyedRows finds them, then updated by their physical address.
+ */
+export function tombstoneSql(table: SyncTable, column: string, lookup: KeyLookup): string {
+  const found = keyedRows(table.name, column, '$2::varchar[]', lookup, 'ctid, "deleted_at"');
+  return `UPDATE ${q(table.name)} AS "u" SET "deleted_at" = now(), "updated_at" = now(), "stamp" = $3
+    FROM ${found} AS "f" WHERE "u".ctid = "f".ctid AND "f"."deleted_at" IS NULL
+    RETURNING "u"."id"`;
+}
 
 /** Part 0 of the push's first statement: the clock row (none when the device is refused). */
 export const CLOCK_PART = `SELECT 0 AS "part", json_build_array("last_stamp", "stamp", "fresh")::text AS "json" FROM "clock"`;
@@ -108,18 +120,21 @@ export const parentTables = (tables: readonly SyncTable[]): SyncTable[] => [
  *   replay, nothing for deletion to win over);
  * - every parent outside the push is a live record of the device (no orphan, no cascade).
  * Then "clock" advances the clock and the upserts write with its stamp; else all three are empty.
+ * `lookup` is the shape of the checks' lookups by id (keyed-rows.ts).
  */
-export function plainPushSql(tables: readonly SyncTable[]): string {
+export function plainPushSql(tables: readonly SyncTable[], lookup: KeyLookup): string {
   const { ctes, idsParam, next } = upsertCtes(tables, 3, 'plain');
+  const byId = (table: SyncTable, ids: string) => keyedRows(table.name, 'id', ids, lookup);
   const untouched = tables.map(
-    (table) => `NOT EXISTS (SELECT 1 FROM ${q(table.name)} WHERE "device_id" = $1
-        AND "id" = ANY($${idsParam.get(table)}::varchar[])
-        AND ("stamp" > $2::int8 OR "deleted_at" IS NOT NULL))`,
+    (
+      table,
+    ) => `NOT EXISTS (SELECT 1 FROM ${byId(table, `$${idsParam.get(table)}::varchar[]`)} AS "t"
+        WHERE "stamp" > $2::int8 OR "deleted_at" IS NOT NULL)`,
   );
   const parentsLive = parentTables(tables).map((parent, i) => {
     const ids = `$${next + i}::varchar[]`;
-    return `(SELECT count(*) FROM ${q(parent.name)} WHERE "device_id" = $1
-        AND "id" = ANY(${ids}) AND "deleted_at" IS NULL) = cardinality(${ids})`;
+    return `(SELECT count(*) FROM ${byId(parent, ids)} AS "t"
+        WHERE "deleted_at" IS NULL) = cardinality(${ids})`;
   });
   const conditions = [
     `"last_stamp" = ${SNAPSHOT_LAST_STAMP_SQL}`,

@@ -1,5 +1,6 @@
 import { QueryRunner } from 'typeorm';
 import { SyncTable, syncTable } from '../registry/sync-tables';
+import { KeyLookup, lookupName } from '../sql/keyed-rows';
 import { queryPrepared } from '../sql/query-prepared';
 import { CLOCK_CTE, DeviceClock } from '../sync-clock';
 import { PushChanges, WireRecord } from '../validation/validate-push-changes';
@@ -10,7 +11,7 @@ import {
   existingSql,
   parentTables,
   plainPushSql,
-  q,
+  tombstoneSql,
   upsertSql,
 } from './push-sql';
 
@@ -37,11 +38,15 @@ const statement = (name: string, build: () => string): string => {
 /** What the one-statement push did: wrote everything, or nothing and left it to the transaction. */
 export type PlainOutcome = 'applied' | 'declined' | 'refused';
 
-/** Reads, upserts and tombstones of one push; every statement is scoped by the device. */
+/**
+ * Reads, upserts and tombstones of one push; every statement is scoped by the device. `lookup`:
+ * how its statements find rows by id (keyed-rows.ts), which follows the connections' plan mode.
+ */
 export class PushWriter {
   constructor(
     private readonly runner: QueryRunner,
     private readonly deviceId: string,
+    private readonly lookup: KeyLookup,
   ) {}
 
   /**
@@ -76,11 +81,11 @@ export class PushWriter {
       }
       values.push([...outside]);
     }
-    const name = `sync_push_plain_${tables.map((table) => table.name).join('_')}`;
+    const name = this.name(`sync_push_plain_${tables.map((table) => table.name).join('_')}`);
     const [row] = await queryPrepared<{ json: string }>(
       this.runner,
       name,
-      statement(name, () => plainPushSql(tables)),
+      statement(name, () => plainPushSql(tables, this.lookup)),
       values,
     );
     const [lastStamp, stamp] = JSON.parse(row.json) as [number | null, number | null];
@@ -100,11 +105,11 @@ export class PushWriter {
   ): Promise<{ clock: DeviceClock; existing: ExistingRows } | null> {
     const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
     const key = wanted.map(([table]) => table.name).join('_');
-    const parts = wanted.map(([table], i) => existingSql(table, `$${i + 2}`));
+    const parts = wanted.map(([table], i) => existingSql(table, `$${i + 2}`, this.lookup));
     const params = [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])];
     const rows = await queryPrepared<{ part: number; json: string }>(
       this.runner,
-      `sync_push_start_${key}`,
+      this.name(`sync_push_start_${key}`),
       `WITH ${CLOCK_CTE}\n${[CLOCK_PART, ...parts].join('\nUNION ALL\n')}`,
       params,
     );
@@ -116,7 +121,7 @@ export class PushWriter {
         ? rows.filter((row) => row.part === 1)
         : await queryPrepared<{ json: string }>(
             this.runner,
-            `sync_existing_${key}`,
+            this.name(`sync_existing_${key}`),
             parts.join('\nUNION ALL\n'),
             params,
           );
@@ -177,12 +182,15 @@ export class PushWriter {
   ): Promise<string[]> {
     const rows = await queryPrepared<{ id: string }>(
       this.runner,
-      `sync_tombstone_${table.name}_${column}`,
-      `UPDATE ${q(table.name)} SET "deleted_at" = now(), "updated_at" = now(), "stamp" = $3
-       WHERE "device_id" = $1 AND ${q(column)} = ANY($2::varchar[]) AND "deleted_at" IS NULL
-       RETURNING "id"`,
+      this.name(`sync_tombstone_${table.name}_${column}`),
+      tombstoneSql(table, column, this.lookup),
       [this.deviceId, ids, stamp],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** Statements that look rows up by id exist in both shapes, under different names. */
+  private name(base: string): string {
+    return lookupName(base, this.lookup);
   }
 }
