@@ -5,7 +5,7 @@
  *
  * Runs on a database of its own, so that "new" means new whatever the other specs wrote.
  */
-import { Client } from 'pg';
+import { Client, PoolClient } from 'pg';
 import { PULL_SQL } from '../src/sync/pull/pull-reader';
 import { existingSql, plainPushSql, tombstoneSql } from '../src/sync/push/push-sql';
 import { SYNC_TABLES, syncTable } from '../src/sync/registry/sync-tables';
@@ -103,7 +103,6 @@ describe('Sync statements on generic plans (e2e)', () => {
 
   it('keeps PostgreSQL’s default until every sync table has statistics, then switches', async () => {
     expect(await plans.check()).toBe(false);
-    expect(plans.lookup).toBe('any');
     expect(new Set(await poolPlanModes())).toEqual(new Set(['auto']));
 
     // Rows in every table, through the API.
@@ -125,15 +124,25 @@ describe('Sync statements on generic plans (e2e)', () => {
     // One table's statistics alone are not enough.
     await t.dataSource.query('ANALYZE "games"');
     expect(await plans.check()).toBe(false);
-    await t.dataSource.query('ANALYZE');
-    expect(await plans.check()).toBe(true);
-    expect(plans.lookup).toBe('probe');
+    // A connection taken before the switch keeps the default and the `= ANY` shape until it
+    // leaves the pool again.
+    const held = t.dataSource.createQueryRunner();
+    const client = (await held.connect()) as PoolClient;
+    try {
+      await t.dataSource.query('ANALYZE');
+      expect(await plans.check()).toBe(true);
+      expect(plans.lookupFor(client)).toBe('any');
+      expect(await held.query('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'auto' }]);
+    } finally {
+      await held.release();
+    }
     const modes = await poolPlanModes();
     expect(modes).toEqual(modes.map(() => 'force_generic_plan'));
+    expect(plans.lookupFor(client)).toBe('probe');
   });
 
   it('syncs on generic plans: pulls, plain pushes, conflicts, orphans and cascades', async () => {
-    expect(plans.lookup).toBe('probe');
+    expect(await plans.check()).toBe(true);
     const device = await registerDevice(t);
     const api = syncApi(t, device);
     const g = game();

@@ -74,7 +74,7 @@ describe('SyncService transactions', () => {
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
         { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
         { provide: DevicesService, useValue: { touch: jest.fn() } },
-        { provide: PlanModeService, useValue: { lookup: 'any' } },
+        { provide: PlanModeService, useValue: { lookupFor: () => 'any' } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);

@@ -5,6 +5,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import type { PoolClient } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { deviceRefused } from '../devices/device-refused';
 import { DevicesService } from '../devices/devices.service';
@@ -14,6 +15,7 @@ import { PullResult, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
+import { KeyLookup } from './sql/keyed-rows';
 import { PlanModeService } from './sql/plan-mode.service';
 import { PushRequest } from './validation/push-body.pipe';
 
@@ -77,8 +79,8 @@ export class SyncService {
     const hasDeletions = [...request.changes.values()].some(({ deleted }) => deleted.length > 0);
     const plain = hasDeletions
       ? 'declined'
-      : await this.onConnection((runner) =>
-          new PushWriter(runner, deviceId, this.plans.lookup).applyPlain(
+      : await this.onConnection(async (runner) =>
+          new PushWriter(runner, deviceId, await this.lookupOf(runner)).applyPlain(
             request.changes,
             request.lastPulledAt,
           ),
@@ -97,7 +99,7 @@ export class SyncService {
     // pushes; the statements after it see what the pushes before it committed, and the first
     // one reads its rows again when it had to wait for the lock (see lockAndLoad).
     await this.inTransaction(async (runner) => {
-      const writer = new PushWriter(runner, deviceId, this.plans.lookup);
+      const writer = new PushWriter(runner, deviceId, await this.lookupOf(runner));
       // Serialises this device's pushes and fixes their stamp order.
       const started = await writer.lockAndLoad(idsToLoad(changes));
       if (!started) throw deviceRefused();
@@ -146,6 +148,11 @@ export class SyncService {
         message: `last_pulled_at ${lastPulledAt} was not issued by this server (the latest for this device is ${deviceClock})`,
       });
     }
+  }
+
+  /** How the statements on the runner's connection look rows up by id (PlanModeService). */
+  private async lookupOf(runner: QueryRunner): Promise<KeyLookup> {
+    return this.plans.lookupFor((await runner.connect()) as PoolClient);
   }
 
   /** A pooled connection for one statement, which is its own transaction. */

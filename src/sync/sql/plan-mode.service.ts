@@ -65,9 +65,14 @@ export class PlanModeService implements OnApplicationBootstrap, OnModuleDestroy 
     logger.setContext(PlanModeService.name);
   }
 
-  /** The shape of the statements' lookups by id, for the current plan mode. */
-  get lookup(): KeyLookup {
-    return this.generic ? 'probe' : 'any';
+  /**
+   * The shape of the lookups by id for statements run on `client`: 'probe' once the connection
+   * was switched to generic plans (as it left the pool), else 'any'. Asked per connection, not
+   * of the current mode, so that a request that got its connection just before the switch keeps
+   * the shape its plans are made for.
+   */
+  lookupFor(client: PoolClient): KeyLookup {
+    return this.switched.has(client) ? 'probe' : 'any';
   }
 
   onApplicationBootstrap(): void {
