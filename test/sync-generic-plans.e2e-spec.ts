@@ -12,6 +12,7 @@ import { SYNC_TABLES, syncTable } from '../src/sync/registry/sync-tables';
 import { GENERIC_PLANS_MIN_ROWS, PlanModeService } from '../src/sync/sql/plan-mode.service';
 import { syncApi } from './utils/sync-api';
 import { game, player, round, score } from './utils/sync-records';
+import { adminQuery } from './setup/test-database';
 import { createTestApp, registerDevice, TestApp } from './utils/test-app';
 
 type PlanNode = {
@@ -46,16 +47,6 @@ const SEED_SQL = `
   INSERT INTO scores (device_id, id, stamp, round_id, player_id, raw_score, bonus_applied,
                       final_score, total_after)
   SELECT device_id, 's' || n, n, 'r' || n, 'p' || n, 1, 0, 1, 1 FROM i`;
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('Sync statements on generic plans (e2e)', () => {
   const runUrl = process.env.DATABASE_URL!;
