@@ -125,12 +125,11 @@ export const parentTables = (tables: readonly SyncTable[]): SyncTable[] => [
 export function plainPushSql(tables: readonly SyncTable[], lookup: KeyLookup): string {
   const { ctes, idsParam, next } = upsertCtes(tables, 3, 'plain');
   const byId = (table: SyncTable, ids: string) => keyedRows(table.name, 'id', ids, lookup);
-  const untouched = tables.map(
-    (
-      table,
-    ) => `NOT EXISTS (SELECT 1 FROM ${byId(table, `$${idsParam.get(table)}::varchar[]`)} AS "t"
-        WHERE "stamp" > $2::int8 OR "deleted_at" IS NOT NULL)`,
-  );
+  const untouched = tables.map((table) => {
+    const ids = `$${idsParam.get(table)}::varchar[]`;
+    return `NOT EXISTS (SELECT 1 FROM ${byId(table, ids)} AS "t"
+        WHERE "stamp" > $2::int8 OR "deleted_at" IS NOT NULL)`;
+  });
   const parentsLive = parentTables(tables).map((parent, i) => {
     const ids = `$${next + i}::varchar[]`;
     return `(SELECT count(*) FROM ${byId(parent, ids)} AS "t"
