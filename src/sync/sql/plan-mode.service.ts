@@ -9,7 +9,7 @@ import { SYNC_TABLE_NAMES } from '../registry/sync-tables';
 import { KeyLookup } from './keyed-rows';
 
 /** How often the statistics are looked at until they are there (then never again). */
-export const STATS_CHECK_MS = 5_000;
+const STATS_CHECK_MS = 5_000;
 
 /**
  * Below this many rows a table's plans scan it whole (cheaper than an index there), and a plan
