@@ -1,9 +1,8 @@
 import { QueryRunner } from 'typeorm';
 import { queryEachRow } from '../sql/query-each-row';
 import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
+import { q } from '../sql/quote';
 import { PullBody } from './pull-body';
-
-const q = (name: string) => `"${name}"`;
 
 /**
  * The pull as one statement (so one snapshot) returning one row per piece of the response:

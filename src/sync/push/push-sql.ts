@@ -1,10 +1,9 @@
 import { PG_ARRAY_TYPE } from '../registry/sync-column';
 import { SyncTable, syncTable, wireColumns } from '../registry/sync-tables';
 import { keyedRows, KeyLookup } from '../sql/keyed-rows';
+import { q } from '../sql/quote';
 import { nextStampSql, SNAPSHOT_LAST_STAMP_SQL } from '../sync-clock';
 import { WireRecord } from '../validation/validate-push-changes';
-
-export const q = (name: string) => `"${name}"`;
 
 const arrayTypes = (table: SyncTable): string[] =>
   wireColumns(table).map((c) => (c === 'id' ? 'varchar[]' : PG_ARRAY_TYPE[table.columns[c].kind]));

@@ -1,3 +1,5 @@
+import { q } from './quote';
+
 /**
  * How a sync statement finds one device's rows by a set of keys: an id list, or the parents a
  * cascade deletes from.
@@ -12,8 +14,6 @@
  *   one key always costs least on the index that holds it, once the table has statistics.
  */
 export type KeyLookup = 'any' | 'probe';
-
-const q = (name: string) => `"${name}"`;
 
 /**
  * The rows of `table` for device $1 whose `column` is one of `ids` (an SQL array expression), as
