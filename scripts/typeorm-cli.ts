@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { provisionDatabase } from '../src/database/database-provisioning';
 
 async function main(): Promise<number> {
-  const database = await provisionDatabase((line) => console.error(line));
+  const database = await provisionDatabase({ log: console.error, warn: console.error });
   try {
     const child = spawn(
       process.execPath,

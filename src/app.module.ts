@@ -9,7 +9,6 @@ import devicesConfig from './devices/config/devices.config';
 import { DevicesModule } from './devices/devices.module';
 import { GamesModule } from './games/games.module';
 import { HealthModule } from './health/health.module';
-import { LoggingModule } from './logging/logging.module';
 import syncConfig from './sync/config/sync.config';
 import { SyncModule } from './sync/sync.module';
 
@@ -19,7 +18,6 @@ import { SyncModule } from './sync/sync.module';
       isGlobal: true,
       load: [appConfig, databaseConfig, devicesConfig, syncConfig],
     }),
-    LoggingModule,
     DatabaseModule,
     ThrottlingModule,
     DevicesModule,

@@ -3,8 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import type { Logger } from 'pino';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { echoRequestId, requestId } from './logging/request-id';
+import { RequestLogController } from './logging/request-log';
+import { createRootLogger } from './logging/root-logger';
 import { jsonBodyParser } from './common/http/json-body.parser';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DrainingService } from './common/shutdown/draining.service';
@@ -14,18 +17,24 @@ import { validationOptions } from './utils/validation-options';
 
 /**
  * Fastify: 0.7x the server CPU per sync cycle of Express (README "Performance"). Its options are
- * fixed before Nest's config exists, so BODY_LIMIT is read from the environment here (with the
- * same validation).
+ * fixed before Nest's config exists, so BODY_LIMIT and LOG_LEVEL are read from the environment
+ * here (with the same validation). `logger`: the process's root logger, when it has one already.
  */
-export function createHttpAdapter(): FastifyAdapter {
+export function createHttpAdapter(
+  logger: Logger = createRootLogger(loadAppConfig().logLevel),
+): FastifyAdapter {
   return new FastifyAdapter({
+    // Each request gets a child of it with its request_id; Fastify's request lines are
+    // replaced by ours, which know the device.
+    loggerInstance: logger,
+    logController: new RequestLogController(),
     // Every content type's parser refuses a body over the limit, not only JSON's.
     bodyLimit: loadAppConfig().bodyLimit,
     // Node's own server defaults, which Fastify changes: a kept-alive connection is dropped
     // after 5 s idle, and a request that takes over 5 minutes to arrive is cut off.
     keepAliveTimeout: 5_000,
     requestTimeout: 300_000,
-    // The request id of the logs: the caller's X-Request-Id when it is sane, else a new one.
+    // The request_id of the logs: the caller's X-Request-Id when it is sane, else a new one.
     genReqId: requestId,
   });
 }

@@ -3,18 +3,18 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { runClusterPrimary } from './cluster/cluster-primary';
 import { DrainingService } from './common/shutdown/draining.service';
 import { configureApp, createHttpAdapter, setupSwagger } from './app.setup';
-import type { LogLevel } from './config/app-config.type';
 import { AllConfigType } from './config/config.type';
 import { loadAllConfig } from './config/load-all-config';
 import { provisionDatabase, ProvisionedDatabase } from './database/database-provisioning';
-import { nestLogLevels } from './utils/log-levels';
+import { NestPinoLogger } from './logging/nest-pino-logger';
+import { createRootLogger } from './logging/root-logger';
+import type { Logger as PinoLogger } from 'pino';
 
 /** In-flight requests get this long to finish after SIGTERM before the process gives up. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -60,22 +60,26 @@ async function listenEverywhere(app: NestFastifyApplication, port: number): Prom
 async function main(): Promise<void> {
   // Validate the environment before starting anything, so a bad value stops us with its name.
   const { logLevel, workers } = loadAllConfig().app;
+  const root = createRootLogger(logLevel);
+  // JSON lines from the first message on, in the cluster primary too.
+  Logger.overrideLogger(new NestPinoLogger(root));
   if (workers > 1 && cluster.isPrimary) return runClusterPrimary(workers);
-  return bootstrap(logLevel);
+  return bootstrap(root);
 }
 
-async function bootstrap(logLevel: LogLevel): Promise<void> {
+async function bootstrap(root: PinoLogger): Promise<void> {
   const logger = new Logger('Bootstrap');
-  const database = await provisionDatabase((line) => logger.log(line));
+  const database = await provisionDatabase(logger);
   try {
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
-      logger: nestLogLevels(logLevel),
-      // Start-up messages wait for the JSON logger instead of going out in Nest's text format.
-      bufferLogs: true,
-      // Let a config or connection error reach our catch (and its message) instead of abort().
-      abortOnError: false,
-    });
-    app.useLogger(app.get(PinoLogger));
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule,
+      createHttpAdapter(root),
+      {
+        logger: new NestPinoLogger(root),
+        // Let a config or connection error reach our catch (and its message) instead of abort().
+        abortOnError: false,
+      },
+    );
     configureApp(app);
     setupSwagger(app);
     stopOnSignals(app, database, logger);

@@ -5,7 +5,7 @@ import { ServerProcess } from './utils/server-process';
 type LogLine = Record<string, unknown> & {
   level?: number;
   msg?: string;
-  req?: { id?: string; path?: string };
+  request_id?: string;
   device_id?: string;
 };
 
@@ -71,16 +71,20 @@ describe('Structured logs (e2e, real process)', () => {
 
       const lines = await stopAndReadLines(server);
       const requestLine = (id: string) =>
-        lines.find((l) => l.req?.id === id && l.msg === 'request completed');
+        lines.find((l) => l.request_id === id && l.msg === 'request completed');
       expect(requestLine('qa-trace-1')).toMatchObject({
+        level: 30,
         device_id: deviceId,
-        req: { path: '/api/v1/sync/pull' },
-        res: { statusCode: 200 },
+        method: 'GET',
+        path: '/api/v1/sync/pull',
+        status: 200,
       });
       expect(requestLine(pushId!)).toMatchObject({
         device_id: deviceId,
-        res: { statusCode: 200 },
-        responseTime: expect.any(Number),
+        method: 'POST',
+        path: '/api/v1/sync/push',
+        status: 200,
+        duration_ms: expect.any(Number),
       });
       expect(lines).toContainEqual(
         expect.objectContaining({
@@ -88,7 +92,7 @@ describe('Structured logs (e2e, real process)', () => {
           device_id: deviceId,
           records: 0,
           duration_ms: expect.any(Number),
-          req: expect.objectContaining({ id: 'qa-trace-1' }),
+          request_id: 'qa-trace-1',
         }),
       );
       expect(lines).toContainEqual(
@@ -96,7 +100,7 @@ describe('Structured logs (e2e, real process)', () => {
           sync: 'push',
           device_id: deviceId,
           records: 2,
-          req: expect.objectContaining({ id: pushId }),
+          request_id: pushId,
         }),
       );
 
@@ -123,21 +127,21 @@ describe('Structured logs (e2e, real process)', () => {
       const requestLines = (await stopAndReadLines(server)).filter(
         (line) => line.msg === 'request completed',
       );
-      expect(requestLines.map((line) => line.req?.id).sort()).toEqual([
+      expect(requestLines.map((line) => line.request_id).sort()).toEqual([
         'bad-query-1',
         'no-token-1',
       ]);
-      expect(requestLines.find((line) => line.req?.id === 'no-token-1')).toMatchObject({
+      expect(requestLines.find((line) => line.request_id === 'no-token-1')).toMatchObject({
         level: 40,
-        res: { statusCode: 401 },
+        status: 401,
       });
-      expect(requestLines.find((line) => line.req?.id === 'no-token-1')).not.toHaveProperty(
+      expect(requestLines.find((line) => line.request_id === 'no-token-1')).not.toHaveProperty(
         'device_id',
       );
-      expect(requestLines.find((line) => line.req?.id === 'bad-query-1')).toMatchObject({
+      expect(requestLines.find((line) => line.request_id === 'bad-query-1')).toMatchObject({
         level: 40,
         device_id: deviceId,
-        res: { statusCode: 400 },
+        status: 400,
       });
     } finally {
       server.kill('SIGKILL');

@@ -14,7 +14,7 @@ const SHUTDOWN_GRACE_MS = 15_000;
  */
 export async function runClusterPrimary(workers: number): Promise<void> {
   const logger = new Logger('Cluster');
-  const database = await provisionDatabase((line) => logger.log(line));
+  const database = await provisionDatabase(logger);
   const listening = new WeakSet<Worker>();
   let stopping = false;
   let failed = false;

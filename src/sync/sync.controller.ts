@@ -9,6 +9,7 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -22,6 +23,7 @@ import {
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
 import { CurrentDeviceId } from '../devices/decorators/current-device.decorator';
 import { DeviceTokenAuth } from '../devices/decorators/device-auth.decorator';
+import { RequestLog } from '../logging/request-log';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PullResponseDto } from './dto/pull-response.dto';
 import { PushBodyDto } from './dto/push-body.dto';
@@ -52,10 +54,11 @@ export class SyncController {
   async pull(
     @CurrentDeviceId() deviceId: string,
     @Query() query: PullQueryDto,
+    @RequestLog() log: Logger,
   ): Promise<StreamableFile> {
     // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.
     // A byte stream: from an object-mode one Nest would pass each chunk through a Transform.
-    const { chunks, bytes } = await this.sync.pull(deviceId, query);
+    const { chunks, bytes } = await this.sync.pull(deviceId, query, log);
     return new StreamableFile(Readable.from(chunks, { objectMode: false }), {
       type: 'application/json; charset=utf-8',
       length: bytes,
@@ -87,7 +90,8 @@ export class SyncController {
   push(
     @CurrentDeviceId() deviceId: string,
     @Body(PushBodyPipe) body: PushRequest,
+    @RequestLog() log: Logger,
   ): Promise<PushResponseDto> {
-    return this.sync.push(deviceId, body);
+    return this.sync.push(deviceId, body, log);
   }
 }

@@ -1,6 +1,6 @@
 import { ConflictException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DevicesService } from '../devices/devices.service';
@@ -62,6 +62,9 @@ const pushDeleting = (lastPulledAt: number): PushRequest => {
   return push;
 };
 
+/** The request's logger, which the sync lines go to. */
+const log = { info: jest.fn() } as unknown as Logger;
+
 describe('SyncService transactions', () => {
   let runner: jest.Mocked<QueryRunner>;
   let service: SyncService;
@@ -72,7 +75,6 @@ describe('SyncService transactions', () => {
       providers: [
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
-        { provide: PinoLogger, useValue: { info: jest.fn(), setContext: jest.fn() } },
         { provide: DevicesService, useValue: { touch: jest.fn() } },
         { provide: PlanModeService, useValue: { lookupFor: () => 'any' } },
       ],
@@ -83,7 +85,7 @@ describe('SyncService transactions', () => {
   it('applies a plain push in its one statement, without a transaction around it', async () => {
     const query = jest.fn(async () => [plainRow(100, 101)]);
     await build(query);
-    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    await expect(service.push('device', emptyPush(100), log)).resolves.toEqual({ ok: true });
     expect(query).toHaveBeenCalledTimes(1);
     expect(runner.startTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
@@ -95,7 +97,7 @@ describe('SyncService transactions', () => {
       .mockResolvedValueOnce([plainRow(100, null)])
       .mockResolvedValueOnce([clockRow(100)]);
     await build(query);
-    await expect(service.push('device', emptyPush(100))).resolves.toEqual({ ok: true });
+    await expect(service.push('device', emptyPush(100), log)).resolves.toEqual({ ok: true });
     expect(query).toHaveBeenCalledTimes(2);
     expect(runner.startTransaction).toHaveBeenCalledTimes(1);
     expect(runner.commitTransaction).toHaveBeenCalled();
@@ -104,7 +106,7 @@ describe('SyncService transactions', () => {
   it('answers 401 when the one statement finds no active device, with no transaction', async () => {
     const query = jest.fn(async () => [plainRow(null, null)]);
     await build(query);
-    await expect(service.push('device', emptyPush(100))).rejects.toBeInstanceOf(
+    await expect(service.push('device', emptyPush(100), log)).rejects.toBeInstanceOf(
       UnauthorizedException,
     );
     expect(query).toHaveBeenCalledTimes(1);
@@ -114,7 +116,7 @@ describe('SyncService transactions', () => {
 
   it('commits and releases a push that succeeds', async () => {
     await build(jest.fn(async () => [clockRow(100)]));
-    await expect(service.push('device', pushDeleting(100))).resolves.toEqual({ ok: true });
+    await expect(service.push('device', pushDeleting(100), log)).resolves.toEqual({ ok: true });
     expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
     expect(runner.commitTransaction).toHaveBeenCalled();
@@ -138,7 +140,7 @@ describe('SyncService transactions', () => {
         },
       ]),
     );
-    await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(ConflictException);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
@@ -157,7 +159,7 @@ describe('SyncService transactions', () => {
       // Read again: that push changed g1 after last_pulled_at.
       .mockResolvedValueOnce([g1(150)]);
     await build(query);
-    await expect(service.push('device', changes)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(ConflictException);
     expect(query).toHaveBeenCalledTimes(2);
   });
 
@@ -165,7 +167,9 @@ describe('SyncService transactions', () => {
     const query = jest.fn(async () => []);
     await build(query);
     const changes = pushDeleting(100);
-    await expect(service.push('device', changes)).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(
+      UnauthorizedException,
+    );
     expect(query).toHaveBeenCalledTimes(1);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
@@ -175,7 +179,7 @@ describe('SyncService transactions', () => {
   // The pull is one statement: its own transaction, no BEGIN/COMMIT round trips around it.
   it('releases the connection when the database fails mid-pull', async () => {
     await build(jest.fn().mockRejectedValueOnce(new Error('connection lost')));
-    await expect(service.pull('device', {})).rejects.toThrow('connection lost');
+    await expect(service.pull('device', {}, log)).rejects.toThrow('connection lost');
     expect(runner.startTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });

@@ -4,8 +4,8 @@ import {
   Injectable,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import type { PoolClient } from 'pg';
+import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { deviceRefused } from '../devices/device-refused';
 import { DevicesService } from '../devices/devices.service';
@@ -31,20 +31,18 @@ export class SyncService {
     private readonly dataSource: DataSource,
     private readonly devices: DevicesService,
     private readonly plans: PlanModeService,
-    private readonly logger: PinoLogger,
-  ) {
-    logger.setContext(SyncService.name);
-  }
+  ) {}
 
   /**
    * Everything committed for the device since `last_pulled_at`, read together with the device
-   * clock it returns as `timestamp`. Returns the response as chunks of JSON text.
+   * clock it returns as `timestamp`. Returns the response as chunks of JSON text. `log`: the
+   * request's logger, for the sync line.
    *
    * The pull is one statement, which PostgreSQL runs as a transaction of its own and which
    * reads one snapshot: rows and clock are consistent without BEGIN/COMMIT around it (or
    * REPEATABLE READ). Those two extra round trips cost 12% of the server's CPU per sync cycle.
    */
-  async pull(deviceId: string, query: PullQueryDto): Promise<PullResult> {
+  async pull(deviceId: string, query: PullQueryDto, log: Logger): Promise<PullResult> {
     const since = query.last_pulled_at ?? 0;
     const startedAt = Date.now();
     const result = await this.onConnection(async (runner) => {
@@ -65,7 +63,7 @@ export class SyncService {
     });
     // Once the read is done: the write has no part in what the pull read.
     await this.devices.touch({ id: deviceId, lastSeenAt: result.lastSeenAt });
-    this.logSync('pull', deviceId, result.records, startedAt);
+    logSync(log, 'pull', deviceId, result.records, startedAt);
     return result;
   }
 
@@ -74,7 +72,7 @@ export class SyncService {
    * one-statement path (PushWriter.applyPlain), which writes only when the rules leave nothing to
    * decide; everything else, and whatever it declines, runs in one transaction.
    */
-  async push(deviceId: string, request: PushRequest): Promise<PushResponseDto> {
+  async push(deviceId: string, request: PushRequest, log: Logger): Promise<PushResponseDto> {
     const startedAt = Date.now();
     const hasDeletions = [...request.changes.values()].some(({ deleted }) => deleted.length > 0);
     const plain = hasDeletions
@@ -87,7 +85,7 @@ export class SyncService {
         );
     if (plain === 'refused') throw deviceRefused();
     if (plain === 'declined') await this.pushInTransaction(deviceId, request);
-    this.logSync('push', deviceId, request.records, startedAt);
+    logSync(log, 'push', deviceId, request.records, startedAt);
     return { ok: true };
   }
 
@@ -125,19 +123,6 @@ export class SyncService {
       }
       await writer.apply(plan.tables, clock.stamp);
     });
-  }
-
-  /** Counts and timing only: never record content. */
-  private logSync(
-    kind: 'pull' | 'push',
-    deviceId: string,
-    records: number,
-    startedAt: number,
-  ): void {
-    this.logger.info(
-      { sync: kind, device_id: deviceId, records, duration_ms: Date.now() - startedAt },
-      `sync ${kind}`,
-    );
   }
 
   /** A last_pulled_at above the device clock was never issued by this server. */
@@ -184,4 +169,18 @@ export class SyncService {
       if (!runner.isReleased) await runner.release();
     }
   }
+}
+
+/** Counts and timing only: never record content. */
+function logSync(
+  log: Logger,
+  kind: 'pull' | 'push',
+  deviceId: string,
+  records: number,
+  startedAt: number,
+): void {
+  log.info(
+    { sync: kind, device_id: deviceId, records, duration_ms: Date.now() - startedAt },
+    `sync ${kind}`,
+  );
 }

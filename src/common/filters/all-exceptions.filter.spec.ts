@@ -1,4 +1,4 @@
-import { ArgumentsHost, ConflictException, Logger } from '@nestjs/common';
+import { ArgumentsHost, ConflictException } from '@nestjs/common';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 
 /** The parts of a FastifyReply the filter uses. */
@@ -8,6 +8,7 @@ type MockResponse = {
   header: jest.Mock;
   sent: boolean;
   raw: { headersSent: boolean };
+  log: { warn: jest.Mock; error: jest.Mock };
 };
 
 function mockResponse(): MockResponse {
@@ -17,6 +18,7 @@ function mockResponse(): MockResponse {
     header: jest.fn(),
     sent: false,
     raw: { headersSent: false },
+    log: { warn: jest.fn(), error: jest.fn() },
   };
   response.code.mockReturnValue(response);
   response.header.mockReturnValue(response);
@@ -58,22 +60,20 @@ describe('AllExceptionsFilter', () => {
   });
 
   it('leaves a reply that has started alone', () => {
-    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     response.raw.headersSent = true;
     filter.catch(new Error('stream broke'), hostWith(response));
     expect(response.send).not.toHaveBeenCalled();
-    log.mockRestore();
+    expect(response.log.error).toHaveBeenCalled();
   });
 
   it('answers an unexpected error with a generic 500 and logs it instead of echoing it', () => {
-    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    filter.catch(new Error('password=hunter2'), hostWith(response));
+    const error = new Error('password=hunter2');
+    filter.catch(error, hostWith(response));
     expect(response.send).toHaveBeenCalledWith({
       statusCode: 500,
       message: 'Internal server error',
     });
-    expect(log).toHaveBeenCalled();
-    log.mockRestore();
+    expect(response.log.error).toHaveBeenCalledWith({ err: error }, 'unexpected error');
   });
 });
 
@@ -96,7 +96,6 @@ describe('AllExceptionsFilter and an unavailable database', () => {
       { message: 'canceling statement due to statement timeout', code: '57014' },
     ],
   ])('answers 503 with Retry-After for %s', (_name, error) => {
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const response = mockResponse();
     new AllExceptionsFilter().catch(error, hostWith(response));
     expect(response.code).toHaveBeenCalledWith(503);
@@ -105,17 +104,17 @@ describe('AllExceptionsFilter and an unavailable database', () => {
       statusCode: 503,
       message: 'The database is unavailable; retry shortly',
     });
-    warn.mockRestore();
+    expect(response.log.warn).toHaveBeenCalled();
+    expect(response.log.error).not.toHaveBeenCalled();
   });
 
   it('does not treat a unique violation (23505) as unavailability', () => {
-    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const response = mockResponse();
     new AllExceptionsFilter().catch(
       { message: 'duplicate key', driverError: { code: '23505' } },
       hostWith(response),
     );
     expect(response.code).toHaveBeenCalledWith(500);
-    log.mockRestore();
+    expect(response.log.error).toHaveBeenCalled();
   });
 });

@@ -1,11 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -52,17 +45,16 @@ function bodyOf(exception: unknown): ErrorBody {
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger(AllExceptionsFilter.name);
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = bodyOf(exception);
+    // On the request's logger, so the line carries its request_id.
     if (body.statusCode === 503 && !(exception instanceof HttpException)) {
-      this.logger.warn(
+      reply.log.warn(
         `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
       );
     } else if (!(exception instanceof HttpException) && body.statusCode >= 500) {
-      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+      reply.log.error({ err: exception }, 'unexpected error');
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (body.statusCode === 503) void reply.header('Retry-After', '1');

@@ -6,7 +6,8 @@ export type EmbeddedPostgresOptions = {
   dataDir: string;
   port: number;
   /** Our own notices (PostgreSQL's chatter is kept back and shown only when a step fails). */
-  log?: (line: string) => void;
+  /** Where a warning goes (a PostgreSQL left running by an earlier run was stopped). */
+  warn?: (line: string) => void;
   /** Delete the cluster folder on stop (used by throwaway test clusters). */
   persistent?: boolean;
 };
@@ -33,7 +34,7 @@ export class EmbeddedPostgresServer {
   ) {}
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
-    const log = options.log ?? (() => undefined);
+    const warn = options.warn ?? (() => undefined);
     const dataDir = path.resolve(options.dataDir);
     const runsAsRoot = process.getuid?.() === 0;
     if (runsAsRoot) assertPostgresUserCanEnter(path.dirname(dataDir));
@@ -90,7 +91,7 @@ export class EmbeddedPostgresServer {
       assertOwnedByPostgres(dataDir);
     }
 
-    await stopOrphanedPostmaster(dataDir, log);
+    await stopOrphanedPostmaster(dataDir, warn);
     await instance.start().catch((error: unknown) => fail('start', error));
     const server = new EmbeddedPostgresServer(
       instance,
@@ -204,12 +205,15 @@ function isPostgres(pid: number): boolean {
  * After a `kill -9` of the app its PostgreSQL child keeps running and holds the data folder's
  * lock. Shut it down (fast mode, then immediate) so this start can take over cleanly.
  */
-async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
+async function stopOrphanedPostmaster(
+  dataDir: string,
+  warn: (line: string) => void,
+): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostgres(pid)) return;
-  log(`Stopping PostgreSQL (pid ${pid}) left running by an earlier run of the app`);
+  warn(`Stopping PostgreSQL (pid ${pid}) left running by an earlier run of the app`);
   for (const signal of ['SIGINT', 'SIGQUIT'] as const) {
     process.kill(pid, signal);
     for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 50) {

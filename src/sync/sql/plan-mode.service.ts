@@ -1,6 +1,5 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { PinoLogger } from 'nestjs-pino';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -56,14 +55,12 @@ export class PlanModeService implements OnApplicationBootstrap, OnModuleDestroy 
   private timer?: NodeJS.Timeout;
   /** Connections already switched to generic plans. */
   private readonly switched = new WeakSet<PoolClient>();
+  private readonly logger = new Logger(PlanModeService.name);
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<AllConfigType, true>,
-    private readonly logger: PinoLogger,
-  ) {
-    logger.setContext(PlanModeService.name);
-  }
+  ) {}
 
   /**
    * The shape of the lookups by id for statements run on `client`: 'probe' once the connection
@@ -81,7 +78,7 @@ export class PlanModeService implements OnApplicationBootstrap, OnModuleDestroy 
     pool.on('acquire', (client) => this.onAcquire(client));
     const check = () =>
       void this.check().catch((error: Error) =>
-        this.logger.warn({ err: error }, 'could not read the sync tables’ statistics'),
+        this.logger.warn(`could not read the sync tables’ statistics: ${error.message}`),
       );
     this.timer = setInterval(check, STATS_CHECK_MS);
     this.timer.unref();
@@ -105,7 +102,7 @@ export class PlanModeService implements OnApplicationBootstrap, OnModuleDestroy 
     if (ready && !this.generic) {
       this.generic = true;
       clearInterval(this.timer);
-      this.logger.info('every sync table has statistics: the sync statements use generic plans');
+      this.logger.log('every sync table has statistics: the sync statements use generic plans');
     }
     return this.generic;
   }
@@ -119,7 +116,7 @@ export class PlanModeService implements OnApplicationBootstrap, OnModuleDestroy 
     this.switched.add(client);
     client.query('SET plan_cache_mode = force_generic_plan').catch((error: Error) => {
       // A broken connection: its holder's own query fails the same way and says so.
-      this.logger.warn({ err: error }, 'could not switch a connection to generic plans');
+      this.logger.warn(`could not switch a connection to generic plans: ${error.message}`);
     });
   }
 }

@@ -1,0 +1,27 @@
+import pino, { Level, Logger } from 'pino';
+import type { LogLevel } from '../config/app-config.type';
+
+const PINO_LEVEL: Record<LogLevel, Level> = {
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+type LoggedRequest = { method?: string; url?: string };
+
+/**
+ * The process's one pino logger: JSON lines on stdout at LOG_LEVEL. Nest's logs, Fastify's and
+ * the request lines all go through it. Should a request ever be logged whole (Fastify does so on
+ * some framework errors), only its method and path are written: never headers (tokens) or the
+ * query string.
+ */
+export function createRootLogger(level: LogLevel): Logger {
+  return pino({
+    level: PINO_LEVEL[level],
+    serializers: {
+      req: (req: LoggedRequest) => ({ method: req.method, path: req.url?.split('?')[0] }),
+    },
+  });
+}
