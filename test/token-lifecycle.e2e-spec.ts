@@ -74,4 +74,38 @@ describe('Token lifecycle (e2e)', () => {
     await refresh(forgeJwt(claims, { secret: process.env.JWT_SECRET, alg: 'HS512' })).expect(401);
     await refresh(forgeJwt(claims, { alg: 'none' })).expect(401);
   });
+
+  // A token that passed the signature check is remembered until it expires (VerifiedTokens):
+  // these are the ways a remembered token could wrongly keep a door open.
+  describe('after a token was accepted once', () => {
+    const pull = (token: string) =>
+      t.http().get('/api/v1/sync/pull').set('Authorization', `Bearer ${token}`);
+
+    it('refuses it once it has expired, on every route', async () => {
+      const device = await registerDevice(t);
+      const exp = nowSeconds() + 2;
+      const token = forgeJwt(
+        { sub: device.deviceId, iat: nowSeconds(), exp },
+        { secret: process.env.JWT_SECRET },
+      );
+      await pull(token).expect(200);
+      await me(token).expect(200);
+      while (nowSeconds() < exp) await new Promise((resolve) => setTimeout(resolve, 100));
+      await pull(token).expect(401);
+      await me(token).expect(401);
+    });
+
+    it('refuses the same claims under another signature', async () => {
+      const device = await registerDevice(t);
+      const claims = { sub: device.deviceId, iat: nowSeconds(), exp: nowSeconds() + 600 };
+      const token = forgeJwt(claims, { secret: process.env.JWT_SECRET });
+      await pull(token).expect(200);
+      const [header, payload] = token.split('.');
+      const forged = forgeJwt(claims, { secret: 'another-key-that-is-long-enough-0123456789' });
+      expect(forged.startsWith(`${header}.${payload}.`)).toBe(true);
+      await pull(forged).expect(401);
+      await me(forged).expect(401);
+      await pull(`${header}.${payload}.`).expect(401);
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { DevicesController } from './devices.controller';
 import { DevicesService } from './devices.service';
 import { DeviceEntity } from './entities/device.entity';
 import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
+import { VerifiedTokens } from './strategies/verified-tokens';
 
 @Module({
   imports: [
@@ -22,7 +23,8 @@ import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
     }),
   ],
   controllers: [DevicesController],
-  providers: [DevicesService, DeviceJwtStrategy],
-  exports: [DevicesService],
+  providers: [DevicesService, DeviceJwtStrategy, VerifiedTokens],
+  // VerifiedTokens: for the DeviceJwtGuard of other modules' routes (one cache per process).
+  exports: [DevicesService, VerifiedTokens],
 })
 export class DevicesModule {}
