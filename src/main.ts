@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { runClusterPrimary } from './cluster/cluster-primary';
 import { DrainingService } from './common/shutdown/draining.service';
@@ -14,7 +15,6 @@ import { loadAllConfig } from './config/load-all-config';
 import { provisionDatabase, ProvisionedDatabase } from './database/database-provisioning';
 import { NestPinoLogger } from './logging/nest-pino-logger';
 import { createRootLogger } from './logging/root-logger';
-import type { Logger as PinoLogger } from 'pino';
 
 /** In-flight requests get this long to finish after SIGTERM before the process gives up. */
 const SHUTDOWN_GRACE_MS = 10_000;
