@@ -5,8 +5,10 @@ import path from 'node:path';
 export type EmbeddedPostgresOptions = {
   dataDir: string;
   port: number;
-  /** Our own notices (PostgreSQL's chatter is kept back and shown only when a step fails). */
-  /** Where a warning goes (a PostgreSQL left running by an earlier run was stopped). */
+  /**
+   * Where our one notice goes, a warning: a PostgreSQL left running by an earlier run was stopped.
+   * (PostgreSQL's own chatter is kept back and shown only when a step fails.)
+   */
   warn?: (line: string) => void;
   /** Delete the cluster folder on stop (used by throwaway test clusters). */
   persistent?: boolean;

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuthenticatedDevice } from './types/authenticated-device.type';
 
-/** Enough for every phone of a busy instance; each entry is a token and an id (~0.5 KB). */
+/** Enough for every phone of a busy instance; an entry is a token (~200 characters) and an id. */
 export const VERIFIED_TOKENS_MAX = 10_000;
 
 /**
  * Tokens whose signature was verified, with the device each names, until they expire. A phone
  * sends the same token with every request, and checking its signature again (passport-jwt and
- * jsonwebtoken) cost ~10% of the server's CPU per sync cycle. A token is only remembered after
+ * jsonwebtoken) cost 5-10% of the server's CPU per sync cycle. A token is only remembered after
  * passing that check, so a forged one can never be served from here; revocation is unaffected,
  * since it is checked in the database on every request whatever the token.
  */
