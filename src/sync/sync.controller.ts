@@ -17,6 +17,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiQuery,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -30,6 +31,8 @@ import { PushBodyDto } from './dto/push-body.dto';
 import { PushResponseDto } from './dto/push-response.dto';
 import { ConflictResponseDto, UnprocessableResponseDto } from './dto/sync-errors.dto';
 import { SyncService } from './sync.service';
+import { PullQueryPipe } from './validation/pull-query.pipe';
+import type { PullRequest } from './validation/pull-query.pipe';
 import { PushBodyPipe } from './validation/push-body.pipe';
 import type { PushRequest } from './validation/push-body.pipe';
 
@@ -50,10 +53,11 @@ export class SyncController {
     description:
       'Leave last_pulled_at empty for a first sync (every live record). Pass the returned `timestamp` back next time.',
   })
+  @ApiQuery({ type: PullQueryDto })
   @ApiOkResponse({ type: PullResponseDto })
   async pull(
     @CurrentDeviceId() deviceId: string,
-    @Query() query: PullQueryDto,
+    @Query(PullQueryPipe) query: PullRequest,
     @RequestLog() log: Logger,
   ): Promise<StreamableFile> {
     // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.

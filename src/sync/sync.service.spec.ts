@@ -179,7 +179,9 @@ describe('SyncService transactions', () => {
   // The pull is one statement: its own transaction, no BEGIN/COMMIT round trips around it.
   it('releases the connection when the database fails mid-pull', async () => {
     await build(jest.fn().mockRejectedValueOnce(new Error('connection lost')));
-    await expect(service.pull('device', {}, log)).rejects.toThrow('connection lost');
+    await expect(service.pull('device', { lastPulledAt: 0 }, log)).rejects.toThrow(
+      'connection lost',
+    );
     expect(runner.startTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });

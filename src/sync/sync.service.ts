@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { deviceRefused } from '../devices/device-refused';
 import { DevicesService } from '../devices/devices.service';
-import { PullQueryDto } from './dto/pull-query.dto';
 import { PushResponseDto } from './dto/push-response.dto';
 import { PullResult, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
@@ -17,6 +16,7 @@ import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
 import { KeyLookup } from './sql/keyed-rows';
 import { PlanModeService } from './sql/plan-mode.service';
+import { PullRequest } from './validation/pull-query.pipe';
 import { PushRequest } from './validation/push-body.pipe';
 
 /**
@@ -42,8 +42,8 @@ export class SyncService {
    * reads one snapshot: rows and clock are consistent without BEGIN/COMMIT around it (or
    * REPEATABLE READ). Those two extra round trips cost 12% of the server's CPU per sync cycle.
    */
-  async pull(deviceId: string, query: PullQueryDto, log: Logger): Promise<PullResult> {
-    const since = query.last_pulled_at ?? 0;
+  async pull(deviceId: string, query: PullRequest, log: Logger): Promise<PullResult> {
+    const since = query.lastPulledAt;
     const startedAt = Date.now();
     const result = await this.onConnection(async (runner) => {
       const sinceByTable = new Map(SYNC_TABLE_NAMES.map((name) => [name, since]));
