@@ -8,7 +8,6 @@ import {
   Query,
   StreamableFile,
 } from '@nestjs/common';
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   ApiBadRequestResponse,
@@ -60,13 +59,12 @@ export class SyncController {
     @Query(PullQueryPipe) query: PullRequest,
     @RequestLog() log: Logger,
   ): Promise<StreamableFile> {
-    // The body is JSON text PostgreSQL rendered, in chunks: written out as it is, never joined.
-    // A byte stream: from an object-mode one Nest would pass each chunk through a Transform.
-    const { chunks, bytes } = await this.sync.pull(deviceId, query, log);
-    return new StreamableFile(Readable.from(chunks, { objectMode: false }), {
-      type: 'application/json; charset=utf-8',
-      length: bytes,
-    });
+    // JSON text PostgreSQL rendered: one chunk with its length, or chunks as the rows come.
+    const body = await this.sync.pull(deviceId, query, log);
+    const type = 'application/json; charset=utf-8';
+    return body.kind === 'whole'
+      ? new StreamableFile(body.chunk, { type, length: body.chunk.length })
+      : new StreamableFile(body.stream, { type });
   }
 
   @Post('push')

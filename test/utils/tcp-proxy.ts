@@ -7,6 +7,8 @@ import net from 'node:net';
 export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   private server?: net.Server;
+  /** Bytes from the database still allowed through before every connection is cut. */
+  private cutAfter?: number;
   port = 0;
 
   constructor(
@@ -34,12 +36,25 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (data: Buffer) => {
+        if (this.cutAfter !== undefined && (this.cutAfter -= data.length) <= 0) {
+          this.cutAfter = undefined;
+          for (const socket of this.sockets) socket.destroy();
+          return;
+        }
+        client.write(data);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Lets `bytes` more through from the database, then cuts every open connection (once). */
+  cutAfterBytes(bytes: number): void {
+    this.cutAfter = bytes;
   }
 
   /** Cuts every open connection and refuses new ones, like a database that went away. */

@@ -1,63 +1,71 @@
-/** Rows are packed into chunks of about this many characters. */
+/** The response goes out in chunks of about this many characters. */
 const CHUNK_CHARS = 64 * 1024;
-const COMMA = Buffer.from(',');
 
-/** One array of the response (a table's `updated` or `deleted`), packed into Buffers. */
-class Section {
-  readonly chunks: Buffer[] = [];
+/**
+ * Writes the pull response `{ changes: { <table>: { created: [], updated: [...], deleted: [...] } },
+ * timestamp }` from pieces of JSON text that PostgreSQL rendered, as they come: each chunk is
+ * handed to `emit` once full, so the response is never held whole (and never as one string).
+ * Sections are table i's `updated` (2i) and `deleted` (2i+1); pieces must come in section order,
+ * as the pull statement returns them.
+ */
+export class PullBody {
+  records = 0;
+  /** The section being written; -1 before the first. */
+  private section = -1;
+  private firstInSection = true;
   private pending: string[] = [];
   private pendingChars = 0;
 
-  add(json: string): void {
-    this.pending.push(json);
-    this.pendingChars += json.length;
-    if (this.pendingChars >= CHUNK_CHARS) this.flush();
-  }
-
-  flush(): void {
-    if (this.pending.length === 0) return;
-    this.chunks.push(Buffer.from(this.pending.join(',')));
-    this.pending = [];
-    this.pendingChars = 0;
-  }
-}
-
-/**
- * The pull response `{ changes: { <table>: { created: [], updated: [...], deleted: [...] } },
- * timestamp }`, assembled from pieces of JSON text that PostgreSQL rendered. The pieces may come
- * in any order; each is packed into its section's chunks as it comes, so the response is held
- * once, as Buffers, and never as one big string.
- */
-export class PullBody {
-  private readonly sections: Section[];
-  records = 0;
-
-  /** Section 2i is table i's `updated`, section 2i+1 its `deleted`. */
-  constructor(private readonly tables: readonly string[]) {
-    this.sections = tables.flatMap(() => [new Section(), new Section()]);
-  }
+  constructor(
+    private readonly tables: readonly string[],
+    private readonly emit: (chunk: Buffer) => void,
+  ) {}
 
   add(section: number, json: string): void {
-    this.sections[section].add(json);
+    if (section < this.section) {
+      throw new Error(`pull rows out of order: section ${section} after ${this.section}`);
+    }
+    this.enter(section);
+    if (!this.firstInSection) this.write(',');
+    this.firstInSection = false;
+    this.write(json);
     this.records++;
   }
 
-  finish(timestamp: number): Buffer[] {
-    const out: Buffer[] = [];
-    const text = (value: string) => out.push(Buffer.from(value));
-    const array = (section: Section) => {
-      section.flush();
-      section.chunks.forEach((chunk, i) => (i ? out.push(COMMA, chunk) : out.push(chunk)));
-    };
-    text('{"changes":{');
-    this.tables.forEach((table, i) => {
-      text(`${i ? ',' : ''}${JSON.stringify(table)}:{"created":[],"updated":[`);
-      array(this.sections[2 * i]);
-      text('],"deleted":[');
-      array(this.sections[2 * i + 1]);
-      text(']}');
-    });
-    text(`},"timestamp":${timestamp}}`);
-    return out;
+  /** Writes the rest of the response and emits its last chunk. */
+  finish(timestamp: number): void {
+    this.enter(2 * this.tables.length);
+    this.write(`},"timestamp":${timestamp}}`);
+    this.flush();
+  }
+
+  /** Closes the sections before `section` (empty ones included) and opens it. */
+  private enter(section: number): void {
+    while (this.section < section) {
+      this.section++;
+      this.firstInSection = true;
+      const s = this.section;
+      if (s % 2 === 1) {
+        this.write('],"deleted":[');
+        continue;
+      }
+      if (s > 0) this.write(']}');
+      if (s === 2 * this.tables.length) break;
+      const table = JSON.stringify(this.tables[s / 2]);
+      this.write(`${s === 0 ? '{"changes":{' : ','}${table}:{"created":[],"updated":[`);
+    }
+  }
+
+  private write(text: string): void {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= CHUNK_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.emit(Buffer.from(this.pending.join('')));
+    this.pending = [];
+    this.pendingChars = 0;
   }
 }

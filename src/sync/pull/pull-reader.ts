@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { QueryRunner } from 'typeorm';
 import { queryEachRow } from '../sql/query-each-row';
 import { SYNC_TABLES, SyncTable, wireColumns } from '../registry/sync-tables';
@@ -13,7 +14,9 @@ import { PullBody } from './pull-body';
  *
  * Rows rather than one json_agg value: node-postgres would hold a 15 MB value in a receive
  * buffer grown by doubling, then as a string, then as the response's bytes (3-4x the response);
- * rows arrive as small messages and are packed straight into the response's chunks.
+ * rows arrive as small messages and are packed straight into the response's chunks, which go out
+ * as they fill. The parts arrive in the order written: PostgreSQL's Append (UNION ALL) runs its
+ * children one after another (parallel query is off on the app's connections), so part 0 first.
  */
 function pullSql(): string {
   // Part 0 is also the device check: no row when the device is gone or revoked.
@@ -37,47 +40,153 @@ function pullSql(): string {
 
 export const PULL_SQL = pullSql();
 
-export type PullResult = {
-  /** The response, `{ changes, timestamp }`, as chunks of JSON text. */
-  chunks: Buffer[];
-  bytes: number;
-  /** The device clock read with the rows; null when the device is gone or revoked. */
-  timestamp: number | null;
-  lastSeenAt: Date | null;
-  records: number;
-};
+/** Part 0: the device clock and last_seen_at; null when the device is gone or revoked. */
+export type PullHead = { timestamp: number; lastSeenAt: Date | null } | null;
 
-/** `sinceByTable` maps a table name to the stamp to read from (0: every live row). */
+/**
+ * The body as it is sent: whole when it fitted in one chunk (sent with a Content-Length, in one
+ * write), else a stream that gets each chunk as PostgreSQL's rows fill it.
+ */
+export type PullBodyOut = { kind: 'whole'; chunk: Buffer } | { kind: 'stream'; stream: Readable };
+
+/**
+ * The pull statement's rows turned into the response as they arrive. `head` settles at the first
+ * row (part 0, or the device is refused), `body` when a second chunk is full or the statement
+ * ended. Once it is a stream, the rest of the chunks go into it as they come,
+ * whatever the client's pace: the pool's connection is free as soon as the statement ends, never
+ * held for a slow phone (its chunks wait in memory instead, as a whole body would).
+ */
+export class PullReading {
+  readonly head: Promise<PullHead>;
+  readonly body: Promise<PullBodyOut>;
+  private resolveHead!: (head: PullHead) => void;
+  private resolveBody!: (body: PullBodyOut) => void;
+  private rejectHead!: (error: unknown) => void;
+  private rejectBody!: (error: unknown) => void;
+  private readonly writer: PullBody;
+  private started = false;
+  /** No body to write: the device was refused, or the rows could not be written. */
+  private done = false;
+  private timestamp = 0;
+  private first?: Buffer;
+  private stream?: Readable;
+
+  constructor(tables: readonly string[]) {
+    this.head = new Promise((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    this.body = new Promise((resolve, reject) => {
+      this.resolveBody = resolve;
+      this.rejectBody = reject;
+    });
+    // Whoever awaits them handles their errors; neither is awaited when the pull is refused.
+    this.head.catch(() => undefined);
+    this.body.catch(() => undefined);
+    this.writer = new PullBody(tables, (chunk) => this.emit(chunk));
+  }
+
+  get records(): number {
+    return this.writer.records;
+  }
+
+  /** One row of the statement: `[part, json]`. */
+  row([part, json]: [number, string]): void {
+    if (this.done) return;
+    if (!this.started) {
+      this.started = true;
+      if (part !== 0) {
+        this.done = true;
+        this.resolveHead(null);
+        return;
+      }
+      const [timestamp, seen] = JSON.parse(json) as [number, string | null];
+      this.timestamp = timestamp;
+      this.resolveHead({ timestamp, lastSeenAt: seen === null ? null : new Date(seen) });
+      return;
+    }
+    try {
+      this.writer.add(part - 1, json);
+    } catch (error) {
+      // Thrown here it would break the driver's connection: the rows still to come are dropped.
+      this.fail(error);
+    }
+  }
+
+  /** The statement ended: the rest of the body is written (a stream is ended by `complete`). */
+  end(): void {
+    if (!this.started) {
+      this.started = this.done = true;
+      this.resolveHead(null);
+    }
+    if (this.done) return;
+    this.done = true;
+    this.writer.finish(this.timestamp);
+    if (!this.stream) this.resolveBody({ kind: 'whole', chunk: this.first! });
+  }
+
+  /**
+   * Ends a streamed body (after the work that follows the read), or breaks it off. True when it
+   * broke off a body that had started going out.
+   */
+  complete(error?: Error): boolean {
+    if (!this.stream || this.stream.destroyed) return false;
+    if (!error) {
+      this.stream.push(null);
+      return false;
+    }
+    this.stream.destroy(error);
+    return true;
+  }
+
+  /** The statement failed: whatever is still to be answered fails with it. */
+  fail(error: unknown): void {
+    this.done = true;
+    this.rejectHead(error);
+    this.rejectBody(error);
+    this.complete(error instanceof Error ? error : new Error('the pull statement failed'));
+  }
+
+  private emit(chunk: Buffer): void {
+    if (this.stream) {
+      if (!this.stream.destroyed) this.stream.push(chunk);
+      return;
+    }
+    if (!this.first) {
+      this.first = chunk;
+      return;
+    }
+    // A second chunk: the body goes out as a stream, the first two chunks in it already.
+    this.stream = new Readable({ read: () => undefined });
+    this.stream.push(this.first);
+    this.stream.push(chunk);
+    this.first = undefined;
+    this.resolveBody({ kind: 'stream', stream: this.stream });
+  }
+}
+
+/**
+ * Runs the pull statement for `deviceId` on the runner's connection, feeding `reading`.
+ * `sinceByTable` maps a table name to the stamp to read from (0: every live row). Resolves when
+ * the statement ended; `reading` has its errors too.
+ */
 export async function readPull(
   runner: QueryRunner,
   deviceId: string,
   sinceByTable: Map<string, number>,
-): Promise<PullResult> {
-  const body = new PullBody(SYNC_TABLES.map((table) => table.name));
-  let timestamp: number | null = null;
-  let lastSeenAt: Date | null = null;
-  await queryEachRow<[number, string]>(
-    runner,
-    'sync_pull',
-    PULL_SQL,
-    [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
-    ([part, json]) => {
-      if (part === 0) {
-        const [stamp, seen] = JSON.parse(json) as [number, string | null];
-        timestamp = stamp;
-        lastSeenAt = seen === null ? null : new Date(seen);
-      } else {
-        body.add(part - 1, json);
-      }
-    },
-  );
-  const records = body.records;
-  const chunks = timestamp === null ? [] : body.finish(timestamp);
-  return {
-    chunks,
-    bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0),
-    timestamp,
-    lastSeenAt,
-    records,
-  };
+  reading: PullReading,
+): Promise<void> {
+  try {
+    await queryEachRow<[number, string]>(
+      runner,
+      'sync_pull',
+      PULL_SQL,
+      [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
+      (row) => reading.row(row),
+    );
+  } catch (error) {
+    reading.fail(error);
+    throw error;
+  }
+  reading.end();
 }
