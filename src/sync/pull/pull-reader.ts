@@ -52,9 +52,9 @@ export type PullBodyOut = { kind: 'whole'; chunk: Buffer } | { kind: 'stream'; s
 /**
  * The pull statement's rows turned into the response as they arrive. `head` settles at the first
  * row (part 0, or the device is refused), `body` when a second chunk is full or the statement
- * ended. Once it is a stream, the rest of the chunks go into it as they come,
- * whatever the client's pace: the pool's connection is free as soon as the statement ends, never
- * held for a slow phone (its chunks wait in memory instead, as a whole body would).
+ * ended. Once it is a stream, the rest of the chunks go into it as they come, whatever the
+ * client's pace: the pool's connection is free as soon as the statement ends, never held for a
+ * slow phone (its chunks wait in memory instead, as a whole body would).
  */
 export class PullReading {
   readonly head: Promise<PullHead>;
