@@ -1,6 +1,8 @@
 import { Database } from '@nozbe/watermelondb';
 import { Game, GamePlayer, Score } from '../client/models';
 import { SyncHttpError, syncDatabase, SyncOptions } from '../client/sync';
+import { syncApi } from './utils/sync-api';
+import { game } from './utils/sync-records';
 import { registerDevice } from './utils/test-app';
 import {
   countUnsyncedChanges,
@@ -76,6 +78,32 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
     const options: SyncOptions = { apiUrl: server.baseUrl, getToken: () => device.token };
     return { deviceId: device.deviceId, options };
   }
+
+  it('gives a fresh install a first sync that came streamed (chunked), every record intact', async () => {
+    const device = await registerDevice(server, 'watermelon phone');
+    const games = Array.from({ length: 3000 }, (_, i) =>
+      game({ name: `Partie ${i} — 🍉 «${'é'.repeat(20)}»` }),
+    );
+    await syncApi(server, device).pushOk({ games: { created: games } });
+
+    const encodings: Array<string | null> = [];
+    const b = createInstall();
+    await syncDatabase(b, {
+      apiUrl: server.baseUrl,
+      getToken: () => device.token,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        encodings.push(response.headers.get('transfer-encoding'));
+        return response;
+      },
+    });
+    expect(encodings[0]).toBe('chunked');
+    const dump = await dumpDatabase(b);
+    const byId = (records: Array<Record<string, unknown>>) =>
+      [...records].sort((x, y) => String(x.id).localeCompare(String(y.id)));
+    expect(byId(dump.games)).toEqual(byId(games));
+    expect(await countUnsyncedChanges(b)).toBe(0);
+  });
 
   it('gives a fresh install exactly what another install pushed', async () => {
     const { options } = await newDevice();
