@@ -65,7 +65,7 @@ export class SyncService {
       if (head === null) throw deviceRefused();
       this.assertIssued(since, head.timestamp);
     } catch (error) {
-      // Answered already; the statement's own failure, if any, is the one being thrown.
+      // The answer is decided: the statement only has its connection to release now.
       read.catch(() => undefined);
       throw error;
     }
