@@ -21,6 +21,8 @@ describe('PullQueryPipe', () => {
       { lastPulledAt: 1764115200000, schemaVersion: 3 },
     ],
     [{ last_pulled_at: '0', unknown: 'x' }, { lastPulledAt: 0 }],
+    // Any positive integer is a schema version (this one is rounded: it changes nothing).
+    [{ schema_version: '9007199254740993' }, { lastPulledAt: 0, schemaVersion: 2 ** 53 }],
     [
       {
         migration:
@@ -45,7 +47,7 @@ describe('PullQueryPipe', () => {
     [{ last_pulled_at: '-1' }, 'last_pulled_at must be an integer'],
     [{ last_pulled_at: '1.5' }, 'last_pulled_at must be an integer'],
     [{ last_pulled_at: '1e3' }, 'last_pulled_at must be an integer'],
-    [{ last_pulled_at: '9007199254740993' }, 'last_pulled_at must be an integer'],
+    [{ last_pulled_at: '12345678901234567' }, 'last_pulled_at must be an integer'],
     [{ last_pulled_at: ['1', '2'] }, 'last_pulled_at must be an integer'],
     [{ schema_version: '0' }, 'schema_version must be an integer of at least 1'],
     [{ migration: '{not json' }, 'migration must be null or a JSON object'],

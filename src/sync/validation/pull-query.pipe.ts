@@ -21,11 +21,15 @@ const MAX_ITEMS = 1000;
 /** Absent, '' and 'null' all mean "not given". */
 const isAbsent = (value: unknown) => value === undefined || value === '' || value === 'null';
 
-/** Digits only: no sign, fraction, exponent or spaces, and a value JavaScript holds exactly. */
+/**
+ * Up to 16 digits: no sign, fraction, exponent or spaces. Any such value is an integer to the
+ * contract; one above 2^53 is rounded, which as a last_pulled_at is far above any device clock
+ * (refused as never issued) and as a schema_version changes nothing.
+ */
 function parseCount(value: unknown, min: number): number | undefined {
   if (typeof value !== 'string' || !/^\d{1,16}$/.test(value)) return undefined;
   const n = Number(value);
-  return Number.isSafeInteger(n) && n >= min ? n : undefined;
+  return n >= min ? n : undefined;
 }
 
 function checkNames(value: unknown, path: string, errors: string[]): string[] {
