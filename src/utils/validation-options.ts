@@ -19,6 +19,11 @@ export function describeValidationErrors(errors: ValidationError[], parent = '')
   });
 }
 
+/** The one 400 body of a refused input: every offending path, each in its own message. */
+export function validationFailed(messages: string[]): BadRequestException {
+  return new BadRequestException({ statusCode: 400, message: messages, error: 'Bad Request' });
+}
+
 /**
  * The global ValidationPipe's options: converted types, unknown keys stripped (never rejected:
  * WatermelonDB sends `_status`, `_changed` and columns of newer app versions), and one 400 body
@@ -29,9 +34,5 @@ export const validationOptions: ValidationPipeOptions = {
   whitelist: true,
   forbidNonWhitelisted: false,
   exceptionFactory: (errors: ValidationError[]) =>
-    new BadRequestException({
-      statusCode: 400,
-      message: describeValidationErrors(errors),
-      error: 'Bad Request',
-    }),
+    validationFailed(describeValidationErrors(errors)),
 };

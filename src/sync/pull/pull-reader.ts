@@ -44,8 +44,8 @@ export const PULL_SQL = pullSql();
 export type PullHead = { timestamp: number; lastSeenAt: Date | null } | null;
 
 /**
- * The body as it is sent: whole when it fitted in one chunk (sent with a Content-Length, in one
- * write), else a stream that gets each chunk as PostgreSQL's rows fill it.
+ * The body as it is sent: whole when it fitted in one chunk (sent with its Content-Length), else
+ * a stream that gets each chunk as PostgreSQL's rows fill it.
  */
 export type PullBodyOut = { kind: 'whole'; chunk: Buffer } | { kind: 'stream'; stream: Readable };
 

@@ -1,4 +1,6 @@
-import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { Injectable, PipeTransform } from '@nestjs/common';
+import { validationFailed } from '../../utils/validation-options';
+import { isObject } from './is-object';
 
 /** WatermelonDB's migration sync info: the tables and columns a client migration added. */
 export type PullMigration = {
@@ -44,9 +46,6 @@ function checkNames(value: unknown, path: string, errors: string[]): string[] {
   });
   return value as string[];
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parseMigration(text: unknown, errors: string[]): PullMigration | undefined {
   let value: unknown;
@@ -114,9 +113,7 @@ export class PullQueryPipe implements PipeTransform<unknown, PullRequest> {
     }
     if (!isAbsent(input.migration)) request.migration = parseMigration(input.migration, errors);
 
-    if (errors.length) {
-      throw new BadRequestException({ statusCode: 400, message: errors, error: 'Bad Request' });
-    }
+    if (errors.length) throw validationFailed(errors);
     return request;
   }
 }

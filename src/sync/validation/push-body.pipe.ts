@@ -1,11 +1,8 @@
-import {
-  BadRequestException,
-  Injectable,
-  PayloadTooLargeException,
-  PipeTransform,
-} from '@nestjs/common';
+import { Injectable, PayloadTooLargeException, PipeTransform } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AllConfigType } from '../../config/config.type';
+import { validationFailed } from '../../utils/validation-options';
+import { isObject } from './is-object';
 import { PushChanges, validatePushChanges } from './validate-push-changes';
 
 export type PushRequest = { changes: PushChanges; lastPulledAt: number; records: number };
@@ -16,10 +13,7 @@ export class PushBodyPipe implements PipeTransform<unknown, PushRequest> {
   constructor(private readonly config: ConfigService<AllConfigType, true>) {}
 
   transform(body: unknown): PushRequest {
-    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<
-      string,
-      unknown
-    >;
+    const input = isObject(body) ? body : {};
     const errors: string[] = [];
     const lastPulledAt = input.last_pulled_at;
     if (!Number.isSafeInteger(lastPulledAt) || (lastPulledAt as number) < 1) {
@@ -28,7 +22,7 @@ export class PushBodyPipe implements PipeTransform<unknown, PushRequest> {
     const result = validatePushChanges(input.changes);
     if ('errors' in result) errors.push(...result.errors);
     if (errors.length || 'errors' in result) {
-      throw new BadRequestException({ statusCode: 400, message: errors, error: 'Bad Request' });
+      throw validationFailed(errors);
     }
 
     const max = this.config.get('sync.maxPushRecords', { infer: true });

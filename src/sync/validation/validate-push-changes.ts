@@ -7,6 +7,7 @@ import {
   SyncColumn,
 } from '../registry/sync-column';
 import { SYNC_TABLES, syncTable, SyncTable } from '../registry/sync-tables';
+import { isObject } from './is-object';
 
 export type WireRecord = Record<string, string | number | null>;
 export type TableChanges = { created: WireRecord[]; updated: WireRecord[]; deleted: string[] };
@@ -19,9 +20,6 @@ export type ValidationResult = { changes: PushChanges; records: number } | { err
 const MAX_MESSAGES = 100;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function checkValue(column: SyncColumn, value: unknown): string | undefined {
   if (value === undefined) return 'is required';
