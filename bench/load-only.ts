@@ -8,6 +8,7 @@
 import { Client } from 'pg';
 import { ApiClient } from './api';
 import { AppProcess, BenchDatabase } from './app-process';
+import { calibrate, cpuName } from './host-speed';
 import { closedLoop, LoadResult, openLoop, prepareDevices } from './load';
 import { IdMaker } from './records';
 import { FULL } from './phases';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const api = new ApiClient(app.baseUrl);
   try {
     await sql.connect();
+    console.log(`${cpuName()}: calibration ${calibrate().toFixed(1)} ms (lower is faster)`);
     const ids = new IdMaker();
     const devices = await prepareDevices(api, FULL.loadDevices, ids);
     const print = (label: string, result: LoadResult) => {
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
           `p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms, ` +
           `errors ${JSON.stringify(result.errorsByStatus)}; CPU per cycle: server ` +
           `${perCycle(result.cpu.serverPct).toFixed(2)} ms, PostgreSQL ${perCycle(result.cpu.postgresPct).toFixed(2)} ms ` +
-          `(server ${result.cpu.serverPct.toFixed(0)}% of a core, machine ${result.cpu.machinePct.toFixed(0)}%)`,
+          `(server ${result.cpu.serverPct.toFixed(0)}% of a core, machine ${result.cpu.machinePct.toFixed(0)}%, ` +
+          `steal ${result.cpu.stealPct.toFixed(0)}%)`,
       );
     };
     print('closed loop', await closedLoop(api, devices, seconds, app.pid, sql, ids));

@@ -70,12 +70,13 @@ export const QUICK: Sizes = {
 };
 
 /** Median percentages of one core over the measured runs of a phase. */
-export type CpuPcts = Pick<CpuShare, 'serverPct' | 'postgresPct' | 'otherPct'>;
+export type CpuPcts = Pick<CpuShare, 'serverPct' | 'postgresPct' | 'otherPct' | 'stealPct'>;
 
 const medianCpu = (shares: CpuShare[]): CpuPcts => ({
   serverPct: median(shares.map((share) => share.serverPct)),
   postgresPct: median(shares.map((share) => share.postgresPct)),
   otherPct: median(shares.map((share) => share.otherPct)),
+  stealPct: median(shares.map((share) => share.stealPct)),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -101,15 +101,22 @@ function oneProcessCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Busy and total CPU seconds of the whole machine (all cores) so far. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/**
+ * Busy and total CPU seconds of the whole machine (all cores) so far. Busy includes steal: time
+ * the hypervisor gave this VM's cores to someone else, which is also lost to the benchmark.
+ */
+export function machineCpuSeconds(): { busy: number; total: number; steal: number } {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line
     .split(/\s+/)
     .slice(1, 9)
     .map(Number);
   const busy = user + nice + system + irq + softirq + steal;
-  return { busy: busy / CLOCK_TICKS, total: (busy + idle + iowait) / CLOCK_TICKS };
+  return {
+    busy: busy / CLOCK_TICKS,
+    total: (busy + idle + iowait) / CLOCK_TICKS,
+    steal: steal / CLOCK_TICKS,
+  };
 }
 
 /** How a phase used the machine, as percentages of one core. */
@@ -126,6 +133,8 @@ export type CpuShare = {
    * autovacuum) and anything else running on it, e.g. other people's builds and tests.
    */
   otherPct: number;
+  /** Of `otherPct`: cores the hypervisor took away (steal), which slow every process alike. */
+  stealPct: number;
   /** All cores together: 200% is a saturated 2-core machine. */
   machinePct: number;
 };
@@ -159,7 +168,8 @@ export async function measureCpu(serverPid: number, sql: Client): Promise<() => 
     const used = process.cpuUsage(driver);
     const driverSeconds = (used.user + used.system) / 1e6;
     const serverSeconds = processCpuSeconds(serverPids) - server;
-    const busy = machineCpuSeconds().busy - machine.busy;
+    const machineNow = machineCpuSeconds();
+    const busy = machineNow.busy - machine.busy;
     let postgresSeconds = 0;
     // A backend that connected during the phase spent all its time in it.
     for (const [pid, now] of await backendCpuSeconds(sql)) {
@@ -173,6 +183,7 @@ export async function measureCpu(serverPid: number, sql: Client): Promise<() => 
       serverPct: share(serverSeconds),
       postgresPct: share(postgresSeconds),
       otherPct: share(Math.max(0, busy - driverSeconds - serverSeconds - postgresSeconds)),
+      stealPct: share(machineNow.steal - machine.steal),
       machinePct: share(busy),
     };
   };

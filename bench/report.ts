@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { AppProcess, BenchDatabase, MAIN_JS, ROOT } from './app-process';
+import { cpuName } from './host-speed';
 import { LoadResult, OpenLoopResult } from './load';
 import { CpuPcts, FirstPullResult, IncrementalResult, PushResult } from './phases';
 import { TABLES } from './records';
@@ -56,7 +57,7 @@ export async function machineInfo(
   const { rows } = await sql.query<{ server_version: string }>('SHOW server_version');
   const cpus = os.cpus();
   return {
-    cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuModel: cpuName(),
     cores: cpus.length,
     memoryBytes: os.totalmem(),
     node: process.version,
@@ -74,7 +75,7 @@ const cpuText = (share: CpuPcts & { driverPct?: number }) =>
   [
     share.driverPct === undefined ? '' : `driver ${fmt.pct(share.driverPct)}, `,
     `server ${fmt.pct(share.serverPct)}, PostgreSQL ${fmt.pct(share.postgresPct)}, `,
-    `other ${fmt.pct(share.otherPct)} (of one core)`,
+    `other ${fmt.pct(share.otherPct)} (steal ${fmt.pct(share.stealPct)}), of one core`,
   ].join('');
 
 /** CPU milliseconds per completed cycle: what one sync costs the server and PostgreSQL. */
@@ -189,9 +190,10 @@ export function reportNotes(r: Results, build: { staleBuild: boolean }): string[
   ];
   for (const [phase, cpu] of phases) {
     if (cpu.otherPct > 25) {
+      const steal = cpu.stealPct >= 1 ? ` (the hypervisor's steal ${fmt.pct(cpu.stealPct)})` : '';
       notes.push(
         `During ${phase}, processes outside the benchmark used ${fmt.pct(cpu.otherPct)} of a core ` +
-          `(of ${os.cpus().length}): its figures are pessimistic.`,
+          `(of ${os.cpus().length})${steal}: its figures are pessimistic.`,
       );
     }
   }

@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { ApiClient } from './api';
 import { AppProcess, BenchDatabase, redactUrl } from './app-process';
+import { calibrate } from './host-speed';
 import { closedLoop, openLoop, prepareDevices } from './load';
 import {
   firstPull,
@@ -25,6 +26,7 @@ import {
 import { waitForQuietMachine } from './proc';
 import { IdMaker } from './records';
 import { checkBuild, machineInfo, reportNotes, reportRows, Results } from './report';
+import * as fmt from './stats';
 import { log, printReport } from './stats';
 import { runMain } from './run-main';
 
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
     const api = new ApiClient(app.baseUrl);
     cleanup.add(async () => api.close());
     const machine = { ...(await machineInfo(sql, quick, database, app)), ...build };
+    // Before the seed and after the load: the host's speed can change within one run.
+    const calibrationAtStart = calibrate();
     const ids = new IdMaker();
 
     // Incremental pulls first, while the database holds just that device's rows.
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
       incremental: { small, big, p50Ratio: big.p50Ms / small.p50Ms },
       load: { devices: sizes.loadDevices, closed, open },
     };
+    const calibrationMs = { start: calibrationAtStart, end: calibrate() };
     const rows = reportRows(results);
     console.log('');
     console.log(
@@ -145,10 +150,20 @@ async function main(): Promise<void> {
         `PostgreSQL ${machine.postgres} (${machine.database}), commit ${machine.commit ?? '?'}` +
         `${machine.uncommittedServerChanges ? ' + uncommitted changes' : ''}`,
     );
+    console.log(
+      `Host speed: calibration ${fmt.ms(calibrationMs.start)} at the start, ${fmt.ms(calibrationMs.end)} ` +
+        'at the end (one core, fixed JSON work; lower is faster: compare figures of hosts with it)',
+    );
     printReport(rows);
     const notes = reportNotes(results, build);
     for (const note of notes) console.log(`* ${note}`);
-    const json = JSON.stringify({ machine, sizes, ...results, report: rows, notes });
+    const json = JSON.stringify({
+      machine: { ...machine, calibrationMs },
+      sizes,
+      ...results,
+      report: rows,
+      notes,
+    });
     // Formatted as the repository's Prettier config would, so `prettier --check bench` holds.
     const options = await resolveConfig(RESULTS_FILE);
     fs.writeFileSync(RESULTS_FILE, await format(json, { ...options, filepath: RESULTS_FILE }));
