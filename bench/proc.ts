@@ -93,17 +93,34 @@ export function processCpuSeconds(pids: Pids): number {
   });
 }
 
-function oneProcessCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+function oneProcessCpuSeconds(
+  pid: number,
+  stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'),
+): number {
   // The command name may hold spaces: fields are counted after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the full line, 12 and 13 after the name.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** CPU seconds of every process on the machine so far, by pid (its threads included). */
+function everyProcessCpuSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const pid = Number(entry);
+      seconds.set(pid, oneProcessCpuSeconds(pid, fs.readFileSync(`/proc/${entry}/stat`, 'utf8')));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return seconds;
+}
+
 /**
- * Busy and total CPU seconds of the whole machine (all cores) so far. Busy includes steal: time
- * the hypervisor gave this VM's cores to someone else, which is also lost to the benchmark.
+ * Busy and total CPU seconds of the whole machine (all cores) so far, from the kernel's sampled
+ * counters; busy includes steal: time the hypervisor gave this VM's cores to someone else.
  */
 export function machineCpuSeconds(): { busy: number; total: number; steal: number } {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
@@ -129,13 +146,19 @@ export type CpuShare = {
   /** The PostgreSQL backends connected to the benchmark's database (the app's pool and ours). */
   postgresPct: number;
   /**
-   * Whatever else kept the machine busy: PostgreSQL's shared background processes (WAL writer,
-   * autovacuum) and anything else running on it, e.g. other people's builds and tests.
+   * Every other process on the machine, from its own CPU counter: PostgreSQL's shared background
+   * processes (WAL writer, autovacuum) and anything else running, e.g. other people's builds. A
+   * process that both started and ended during the phase is missed.
    */
   otherPct: number;
-  /** Of `otherPct`: cores the hypervisor took away (steal), which slow every process alike. */
+  /** Cores the hypervisor gave to other VMs meanwhile (steal): it slows every process alike. */
   stealPct: number;
-  /** All cores together: 200% is a saturated 2-core machine. */
+  /**
+   * All cores together (200% is a saturated 2-core machine), from the kernel's sampled counters.
+   * Not the sum of the above: while the machine is mostly idle with short bursts of work (the open
+   * loop) these read more than every process's own counter adds up to (80% against 46% of a core,
+   * second by second, in one run with no other process busy).
+   */
   machinePct: number;
 };
 
@@ -159,6 +182,7 @@ async function backendCpuSeconds(sql: Client): Promise<Map<number, number>> {
 export async function measureCpu(serverPid: number, sql: Client): Promise<() => Promise<CpuShare>> {
   const serverPids = appPids(serverPid);
   const backends = await backendCpuSeconds(sql);
+  const everyone = everyProcessCpuSeconds();
   const startedAt = performance.now();
   const driver = process.cpuUsage();
   const server = processCpuSeconds(serverPids);
@@ -172,8 +196,19 @@ export async function measureCpu(serverPid: number, sql: Client): Promise<() => 
     const busy = machineNow.busy - machine.busy;
     let postgresSeconds = 0;
     // A backend that connected during the phase spent all its time in it.
-    for (const [pid, now] of await backendCpuSeconds(sql)) {
+    const backendsNow = await backendCpuSeconds(sql);
+    for (const [pid, now] of backendsNow) {
       postgresSeconds += now - (backends.get(pid) ?? 0);
+    }
+    const counted = new Set([
+      process.pid,
+      ...serverPids,
+      ...backends.keys(),
+      ...backendsNow.keys(),
+    ]);
+    let otherSeconds = 0;
+    for (const [pid, now] of everyProcessCpuSeconds()) {
+      if (!counted.has(pid)) otherSeconds += now - (everyone.get(pid) ?? 0);
     }
     const share = (seconds: number) => (100 * seconds) / wallSeconds;
     return {
@@ -182,7 +217,7 @@ export async function measureCpu(serverPid: number, sql: Client): Promise<() => 
       driverPct: share(driverSeconds),
       serverPct: share(serverSeconds),
       postgresPct: share(postgresSeconds),
-      otherPct: share(Math.max(0, busy - driverSeconds - serverSeconds - postgresSeconds)),
+      otherPct: share(otherSeconds),
       stealPct: share(machineNow.steal - machine.steal),
       machinePct: share(busy),
     };

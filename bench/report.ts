@@ -75,7 +75,7 @@ const cpuText = (share: CpuPcts & { driverPct?: number }) =>
   [
     share.driverPct === undefined ? '' : `driver ${fmt.pct(share.driverPct)}, `,
     `server ${fmt.pct(share.serverPct)}, PostgreSQL ${fmt.pct(share.postgresPct)}, `,
-    `other ${fmt.pct(share.otherPct)} (steal ${fmt.pct(share.stealPct)}), of one core`,
+    `other ${fmt.pct(share.otherPct)}, steal ${fmt.pct(share.stealPct)} (of one core)`,
   ].join('');
 
 /** CPU milliseconds per completed cycle: what one sync costs the server and PostgreSQL. */
@@ -190,10 +190,15 @@ export function reportNotes(r: Results, build: { staleBuild: boolean }): string[
   ];
   for (const [phase, cpu] of phases) {
     if (cpu.otherPct > 25) {
-      const steal = cpu.stealPct >= 1 ? ` (the hypervisor's steal ${fmt.pct(cpu.stealPct)})` : '';
       notes.push(
         `During ${phase}, processes outside the benchmark used ${fmt.pct(cpu.otherPct)} of a core ` +
-          `(of ${os.cpus().length})${steal}: its figures are pessimistic.`,
+          `(of ${os.cpus().length}): its figures are pessimistic.`,
+      );
+    }
+    if (cpu.stealPct > 10) {
+      notes.push(
+        `During ${phase}, the hypervisor gave ${fmt.pct(cpu.stealPct)} of a core to other machines ` +
+          '(steal): its figures are pessimistic.',
       );
     }
   }
