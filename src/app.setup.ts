@@ -20,16 +20,15 @@ import { validationOptions } from './utils/validation-options';
  * fixed before Nest's config exists, so BODY_LIMIT and LOG_LEVEL are read from the environment
  * here (with the same validation). `logger`: the process's root logger, when it has one already.
  */
-export function createHttpAdapter(
-  logger: Logger = createRootLogger(loadAppConfig().logLevel),
-): FastifyAdapter {
+export function createHttpAdapter(logger?: Logger): FastifyAdapter {
+  const config = loadAppConfig();
   return new FastifyAdapter({
     // Each request gets a child of it with its request_id; Fastify's request lines are
     // replaced by ours, which know the device.
-    loggerInstance: logger,
+    loggerInstance: logger ?? createRootLogger(config.logLevel),
     logController: new RequestLogController(),
     // Every content type's parser refuses a body over the limit, not only JSON's.
-    bodyLimit: loadAppConfig().bodyLimit,
+    bodyLimit: config.bodyLimit,
     // Node's own server defaults, which Fastify changes: a kept-alive connection is dropped
     // after 5 s idle, and a request that takes over 5 minutes to arrive is cut off.
     keepAliveTimeout: 5_000,

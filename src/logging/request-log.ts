@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { urlPath } from './url-path';
 
 /** error for 5xx (or a response that failed), warn for 4xx, info for the rest. */
 function levelOf(statusCode: number, error: unknown): 'error' | 'warn' | 'info' {
@@ -34,7 +35,7 @@ export class RequestLogController extends LogController {
     log[level](
       {
         method: request.method,
-        path: request.url.split('?')[0],
+        path: urlPath(request.url),
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
         ...(deviceId && { device_id: deviceId }),

@@ -1,5 +1,6 @@
 import pino, { Level, Logger } from 'pino';
 import type { LogLevel } from '../config/app-config.type';
+import { urlPath } from './url-path';
 
 const PINO_LEVEL: Record<LogLevel, Level> = {
   error: 'error',
@@ -21,7 +22,7 @@ export function createRootLogger(level: LogLevel): Logger {
   return pino({
     level: PINO_LEVEL[level],
     serializers: {
-      req: (req: LoggedRequest) => ({ method: req.method, path: req.url?.split('?')[0] }),
+      req: (req: LoggedRequest) => ({ method: req.method, path: req.url && urlPath(req.url) }),
     },
   });
 }
