@@ -1,6 +1,7 @@
 import { freePort } from './setup/test-database';
 import { changes, game } from './utils/sync-records';
 import { ServerProcess } from './utils/server-process';
+import { TcpProxy } from './utils/tcp-proxy';
 
 type LogLine = Record<string, unknown> & {
   level?: number;
@@ -10,11 +11,11 @@ type LogLine = Record<string, unknown> & {
 };
 
 /** The real entry point at `logLevel` on the run's database, and a device registered on it. */
-async function startWithDevice(logLevel: string) {
+async function startWithDevice(logLevel: string, databaseUrl = process.env.DATABASE_URL) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = ServerProcess.start({
-    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_URL: databaseUrl,
     PORT: String(port),
     LOG_LEVEL: logLevel,
     JWT_SECRET: process.env.JWT_SECRET,
@@ -141,10 +142,44 @@ describe('Structured logs (e2e, real process)', () => {
       expect(requestLines.find((line) => line.request_id === 'bad-query-1')).toMatchObject({
         level: 40,
         device_id: deviceId,
+        // The path only: a query string may hold anything.
+        path: '/api/v1/sync/pull',
         status: 400,
       });
     } finally {
       server.kill('SIGKILL');
+    }
+  });
+
+  it('at LOG_LEVEL=error logs a request that failed on the server (503: the database is away)', async () => {
+    // The server reaches PostgreSQL through a proxy the test can take away.
+    const proxied = await TcpProxy.forUrl(process.env.DATABASE_URL!);
+    const { server, base, token } = await startWithDevice('error', proxied.url);
+    try {
+      const pull = (id: string) =>
+        fetch(`${base}/api/v1/sync/pull`, {
+          headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': id },
+        });
+      expect((await pull('served-1')).status).toBe(200);
+      await proxied.proxy.stop();
+      const failed = await pull('db-away-1');
+      expect(failed.status).toBe(503);
+
+      const requestLines = (await stopAndReadLines(server)).filter(
+        (line) => line.msg === 'request completed',
+      );
+      expect(requestLines).toEqual([
+        expect.objectContaining({
+          level: 50,
+          request_id: 'db-away-1',
+          method: 'GET',
+          path: '/api/v1/sync/pull',
+          status: 503,
+        }),
+      ]);
+    } finally {
+      server.kill('SIGKILL');
+      await proxied.proxy.stop();
     }
   });
 });
