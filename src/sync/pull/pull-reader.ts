@@ -64,9 +64,11 @@ export class PullReading {
   private rejectHead!: (error: unknown) => void;
   private rejectBody!: (error: unknown) => void;
   private readonly writer: PullBody;
-  private started = false;
-  /** No body to write: the device was refused, or the rows could not be written. */
-  private done = false;
+  /**
+   * Where the statement is: before its first row (part 0), in the body's rows, or over (ended,
+   * failed, or the device refused: no more rows are written).
+   */
+  private phase: 'head' | 'body' | 'over' = 'head';
   private timestamp = 0;
   private first?: Buffer;
   private stream?: Readable;
@@ -92,14 +94,14 @@ export class PullReading {
 
   /** One row of the statement: `[part, json]`. */
   row([part, json]: [number, string]): void {
-    if (this.done) return;
-    if (!this.started) {
-      this.started = true;
+    if (this.phase === 'over') return;
+    if (this.phase === 'head') {
       if (part !== 0) {
-        this.done = true;
+        this.phase = 'over';
         this.resolveHead(null);
         return;
       }
+      this.phase = 'body';
       const [timestamp, seen] = JSON.parse(json) as [number, string | null];
       this.timestamp = timestamp;
       this.resolveHead({ timestamp, lastSeenAt: seen === null ? null : new Date(seen) });
@@ -115,12 +117,11 @@ export class PullReading {
 
   /** The statement ended: the rest of the body is written (a stream is ended by `complete`). */
   end(): void {
-    if (!this.started) {
-      this.started = this.done = true;
-      this.resolveHead(null);
-    }
-    if (this.done) return;
-    this.done = true;
+    const phase = this.phase;
+    this.phase = 'over';
+    // No row at all: the device is gone or revoked.
+    if (phase === 'head') this.resolveHead(null);
+    if (phase !== 'body') return;
     this.writer.finish(this.timestamp);
     if (!this.stream) this.resolveBody({ kind: 'whole', chunk: this.first! });
   }
@@ -141,7 +142,7 @@ export class PullReading {
 
   /** The statement failed: whatever is still to be answered fails with it. */
   fail(error: unknown): void {
-    this.done = true;
+    this.phase = 'over';
     this.rejectHead(error);
     this.rejectBody(error);
     this.complete(error instanceof Error ? error : new Error('the pull statement failed'));
