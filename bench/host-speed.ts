@@ -9,13 +9,6 @@ import { median } from './stats';
  * comparable with another next to these two readings.
  */
 
-export type HostSpeed = {
-  /** e.g. "AMD EPYC (family 26, model 2)": the family tells a CPU generation apart. */
-  cpu: string;
-  /** Median over a few runs of one fixed single-threaded workload; lower is faster. */
-  calibrationMs: number;
-};
-
 function cpuInfoField(name: string): string | undefined {
   try {
     const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -25,6 +18,7 @@ function cpuInfoField(name: string): string | undefined {
   }
 }
 
+/** e.g. "AMD EPYC (family 26, model 2)": the family tells a CPU generation apart. */
 export function cpuName(): string {
   const model = os.cpus()[0]?.model ?? 'unknown';
   const family = cpuInfoField('cpu family');
@@ -41,6 +35,7 @@ const WORKLOAD = (() => {
 /**
  * The work a sync cycle is made of on the JavaScript side (JSON out and in), 100 times over
  * 1,000 records; median of seven runs after a warm-up, so a passing hiccup does not count.
+ * Milliseconds: lower is faster.
  */
 export function calibrate(): number {
   const once = () => {
@@ -51,5 +46,3 @@ export function calibrate(): number {
   once();
   return median(Array.from({ length: 7 }, once));
 }
-
-export const hostSpeed = (): HostSpeed => ({ cpu: cpuName(), calibrationMs: calibrate() });

@@ -93,10 +93,8 @@ export function processCpuSeconds(pids: Pids): number {
   });
 }
 
-function oneProcessCpuSeconds(
-  pid: number,
-  stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'),
-): number {
+function oneProcessCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces: fields are counted after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the full line, 12 and 13 after the name.
@@ -109,8 +107,7 @@ function everyProcessCpuSeconds(): Map<number, number> {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const pid = Number(entry);
-      seconds.set(pid, oneProcessCpuSeconds(pid, fs.readFileSync(`/proc/${entry}/stat`, 'utf8')));
+      seconds.set(Number(entry), oneProcessCpuSeconds(Number(entry)));
     } catch {
       // gone meanwhile
     }
@@ -156,8 +153,8 @@ export type CpuShare = {
   /**
    * All cores together (200% is a saturated 2-core machine), from the kernel's sampled counters.
    * Not the sum of the above: while the machine is mostly idle with short bursts of work (the open
-   * loop) these read more than every process's own counter adds up to (80% against 46% of a core,
-   * second by second, in one run with no other process busy).
+   * loop) these can be far from what every process's own counter adds up to (80% against 46% of a
+   * core, second by second, in one run with no other process busy; below it in another).
    */
   machinePct: number;
 };
