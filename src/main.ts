@@ -3,11 +3,9 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
-import { runClusterPrimary } from './cluster/cluster-primary';
 import { DrainingService } from './common/shutdown/draining.service';
 import { configureApp, createHttpAdapter, setupSwagger } from './app.setup';
 import { AllConfigType } from './config/config.type';
@@ -27,7 +25,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, logger: Logger): void {
   let stopping = false;
   const stop = async (reason: string) => {
-    // Under APP_WORKERS, Ctrl-C reaches a worker twice: from the terminal and from the primary.
+    // A second signal (Ctrl-C pressed again) while stopping changes nothing.
     if (stopping) return;
     stopping = true;
     logger.log(`${reason}: finishing in-flight requests, then stopping`);
@@ -43,8 +41,6 @@ function stopOnSignals(app: INestApplication, database: ProvisionedDatabase, log
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => void stop(`${signal} received`));
   }
-  // A worker whose primary is gone can take no more connections: it drains and exits.
-  if (cluster.isWorker) process.on('disconnect', () => void stop('Cluster primary gone'));
 }
 
 /** On every interface, as Node's own listen(port): IPv6 and IPv4, or IPv4 where IPv6 is off. */
@@ -59,11 +55,9 @@ async function listenEverywhere(app: NestFastifyApplication, port: number): Prom
 
 async function main(): Promise<void> {
   // Validate the environment before starting anything, so a bad value stops us with its name.
-  const { logLevel, workers } = loadAllConfig().app;
-  const root = createRootLogger(logLevel);
-  // JSON lines from the first message on, in the cluster primary too.
+  const root = createRootLogger(loadAllConfig().app.logLevel);
+  // JSON lines from the first message on.
   Logger.overrideLogger(new NestPinoLogger(root));
-  if (workers > 1 && cluster.isPrimary) return runClusterPrimary(workers);
   return bootstrap(root);
 }
 

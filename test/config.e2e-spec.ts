@@ -9,7 +9,6 @@ describe('Start-up config validation (e2e, real process)', () => {
     ['PORT is out of range', { PORT: '70000' }, /PORT/],
     ['JWT_EXPIRES_IN is not a duration', { JWT_EXPIRES_IN: 'forever' }, /JWT_EXPIRES_IN/],
     ['LOG_LEVEL is unknown', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
-    ['APP_WORKERS is 0', { APP_WORKERS: '0' }, /APP_WORKERS/],
     [
       'DATABASE_URL is not a postgres URL',
       { DATABASE_URL: 'mysql://localhost/db' },

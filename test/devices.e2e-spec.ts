@@ -244,10 +244,10 @@ describe('Devices (e2e)', () => {
         await t.http().get('/api/v1/devices/me').set(device.auth).expect(401);
         await sync.pull({ last_pulled_at: timestamp }).expect(401);
         await sync.push({ games: { created: [game()] } }, timestamp).expect(401);
-        // The body is validated before the transaction that checks the device (README).
+        // The device is checked before the body is even validated.
         await sync
           .push({ games: { created: [game({ target_score: 'x' })] } }, timestamp)
-          .expect(400);
+          .expect(401);
         expect(await snapshotDevice(t, device.deviceId)).toEqual(before);
       });
     });

@@ -111,8 +111,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
     // Another is paused between two of its statements (clock locked and rows read, nothing
     // written yet): its session is idle in transaction, as it is whenever the app computes
     // between statements. Only the app can hold it there, hence the spy on its writer. It lists
-    // a deletion (of a game the server never had), so it runs in that transaction and not as the
-    // one-statement push.
+    // a deletion (of a game the server never had).
     const apply = PushWriter.prototype.apply;
     let pauseNext = true;
     let pauseReached!: () => void;

@@ -25,9 +25,8 @@ const QUEUED_PUSHES = Math.max(2, Math.round(3 * SCALE));
 /** Devices with one push each, running freely. */
 const FREE_DEVICES = Math.max(1, Math.round(2 * SCALE));
 /**
- * Devices whose push is parked mid-write when the process dies: the first in the server's
- * multi-statement transaction (its push lists a deletion), the second inside the one statement
- * of a plain push.
+ * Devices whose push is parked mid-write, inside its transaction, when the process dies (the
+ * first one's push also lists a deletion).
  */
 const GATED_DEVICES = 2;
 const GATE_KEY = 731_000_201;
@@ -37,7 +36,7 @@ type Push = {
   role: 'queued' | 'free' | 'gated';
   device: FaultDevice;
   batch: Batch;
-  /** Ids of games the server never had: listed as deleted, they send the push to the transaction. */
+  /** Ids of games the server never had, listed as deleted (a no-op). */
   deletedGames?: string[];
   result?: HttpResult;
 };
@@ -180,11 +179,10 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
         const { state, present, count } = check.states.get(push.batch.tag)!;
         states.set(push.batch.tag, state);
         const answered = push.result!.status === 200;
-        // A transaction whose process died before its COMMIT is rolled back. A single statement
-        // runs on once the gate opens and commits whole (PostgreSQL does not watch the socket
-        // meanwhile): to the client, a push whose response was lost, which it retries as a replay.
+        // A transaction whose process died before its COMMIT is rolled back: the parked ones
+        // wrote part of their rows and must have left none.
         const allowed =
-          push.role === 'gated' && push.deletedGames
+          push.role === 'gated'
             ? state === 'absent'
             : answered
               ? state === 'full'

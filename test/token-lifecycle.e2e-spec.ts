@@ -75,8 +75,8 @@ describe('Token lifecycle (e2e)', () => {
     await refresh(forgeJwt(claims, { alg: 'none' })).expect(401);
   });
 
-  // A token that passed the signature check is remembered until it expires (VerifiedTokens):
-  // these are the ways a remembered token could wrongly keep a door open.
+  // A token accepted once must not keep a door open: not once expired, not under another
+  // signature (a per-token cache would be the way to break these).
   describe('after a token was accepted once', () => {
     const pull = (token: string) =>
       t.http().get('/api/v1/sync/pull').set('Authorization', `Bearer ${token}`);

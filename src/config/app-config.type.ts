@@ -5,7 +5,6 @@ export type AppConfig = {
   port: number;
   apiPrefix: string;
   logLevel: LogLevel;
-  /** Largest accepted request body (bytes-like string for body-parser, e.g. `10mb`); more answers 413. */
   /** Largest request body, in bytes. */
   bodyLimit: number;
   /** Allowed browser origins (CORS); empty: CORS off. `*` allows any origin. */
@@ -20,6 +19,4 @@ export type AppConfig = {
   };
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;
-  /** Node processes serving HTTP on the one port (cluster); 1: the process itself serves. */
-  workers: number;
 };

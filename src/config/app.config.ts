@@ -60,12 +60,6 @@ class AppEnvVariables {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size such as 512kb or 10mb' })
   @IsOptional()
   BODY_LIMIT?: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(64)
-  @IsOptional()
-  APP_WORKERS?: number;
 }
 
 /** `512kb`, `10mb`: 1024-based, as body-parser read BODY_LIMIT. */
@@ -95,7 +89,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       registerLimit: vars.THROTTLE_REGISTER_LIMIT ?? 20,
     },
     dataDir: path.resolve(vars.DATA_DIR ?? '.data'),
-    workers: vars.APP_WORKERS ?? 1,
   };
 }
 

@@ -19,7 +19,6 @@ describe('loadAllConfig', () => {
       corsOrigins: [],
       throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, registerLimit: 20 },
       dataDir,
-      workers: 1,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
     expect(config.sync).toEqual({ maxPushRecords: 20_000 });

@@ -8,7 +8,6 @@ import { DevicesController } from './devices.controller';
 import { DevicesService } from './devices.service';
 import { DeviceEntity } from './entities/device.entity';
 import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
-import { VerifiedTokens } from './strategies/verified-tokens';
 
 @Module({
   imports: [
@@ -23,8 +22,7 @@ import { VerifiedTokens } from './strategies/verified-tokens';
     }),
   ],
   controllers: [DevicesController],
-  providers: [DevicesService, DeviceJwtStrategy, VerifiedTokens],
-  // VerifiedTokens: for the DeviceJwtGuard of other modules' routes (one cache per process).
-  exports: [DevicesService, VerifiedTokens],
+  providers: [DevicesService, DeviceJwtStrategy],
+  exports: [DevicesService],
 })
 export class DevicesModule {}

@@ -3,20 +3,13 @@ import { NOW_MS_SQL } from '../devices/devices.service';
 /**
  * The per-device hybrid clock kept on the device row (devices.last_stamp, epoch ms).
  *
- * A push locks the row (FOR UPDATE), so one device's pushes commit one at a time, and takes
- * `stamp = max(now, last_stamp + 1)`, saved on the row in the same statement. A pull reads
- * last_stamp in the same snapshot as the rows it returns (pull-reader.ts) and answers it as
- * `timestamp`: a push that has not committed when the pull's snapshot is taken is invisible to
- * it *and* has a stamp above the timestamp the pull returns, so the next pull picks it up.
- * Wall-clock `now()` stamps cannot promise that.
- *
- * The same statement is the push's device check (no row: the device is gone or revoked) and,
- * since it writes the row anyway, records the device as seen. Both push paths use the pieces
- * below: the transaction's first statement (CLOCK_CTE) and the one-statement push (push-sql.ts).
+ * A push locks the row (FOR UPDATE) as its transaction's first statement, so one device's pushes
+ * commit one at a time, and takes `stamp = max(now, last_stamp + 1)`, saved on the row in the
+ * same statement. A pull reads last_stamp in the same snapshot as the rows it returns (its
+ * REPEATABLE READ transaction) and answers it as `timestamp`: a push that has not committed when
+ * the pull's snapshot is taken is invisible to it *and* has a stamp above the timestamp the pull
+ * returns, so the next pull picks it up. Wall-clock `now()` stamps cannot promise that.
  */
-
-/** This push's stamp, from the locked clock value `lastStamp` (an SQL expression). */
-export const nextStampSql = (lastStamp: string) => `GREATEST(${lastStamp} + 1, ${NOW_MS_SQL})`;
 
 /**
  * last_stamp as the statement's snapshot saw it ($1 the device). The snapshot is taken before a
@@ -24,16 +17,16 @@ export const nextStampSql = (lastStamp: string) => `GREATEST(${lastStamp} + 1, $
  * meanwhile, the locked value differs from this one; every push moves last_stamp up, so an equal
  * value means none did and what the statement read is current.
  */
-export const SNAPSHOT_LAST_STAMP_SQL = `(SELECT "last_stamp" FROM "devices" WHERE "id" = $1)`;
+const SNAPSHOT_LAST_STAMP_SQL = `(SELECT "last_stamp" FROM "devices" WHERE "id" = $1)`;
 
 /**
  * The clock as a CTE named "clock" ($1 the device), so that the push's first statement can also
  * read the rows the push touches. It returns the clock before and after, and `fresh`: whether
- * the snapshot's last_stamp is the locked one (see SNAPSHOT_LAST_STAMP_SQL).
+ * the snapshot's last_stamp is the locked one (see SNAPSHOT_LAST_STAMP_SQL). No row when the
+ * device is revoked.
  */
 export const CLOCK_CTE = `"clock" AS (
-    UPDATE "devices" AS "d" SET "last_stamp" = ${nextStampSql('"o"."last_stamp"')},
-                                "last_seen_at" = now()
+    UPDATE "devices" AS "d" SET "last_stamp" = GREATEST("o"."last_stamp" + 1, ${NOW_MS_SQL})
     FROM (SELECT "last_stamp" FROM "devices" WHERE "id" = $1 FOR UPDATE) AS "o"
     WHERE "d"."id" = $1 AND "d"."revoked_at" IS NULL
     RETURNING "o"."last_stamp" AS "last_stamp", "d"."last_stamp" AS "stamp",

@@ -21,8 +21,9 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
-import { CurrentDeviceId } from '../devices/decorators/current-device.decorator';
-import { DeviceTokenAuth } from '../devices/decorators/device-auth.decorator';
+import { CurrentDevice } from '../devices/decorators/current-device.decorator';
+import { DeviceAuth } from '../devices/decorators/device-auth.decorator';
+import { DeviceEntity } from '../devices/entities/device.entity';
 import { RequestLog } from '../logging/request-log';
 import { PullQueryDto } from './dto/pull-query.dto';
 import { PullResponseDto } from './dto/pull-response.dto';
@@ -36,8 +37,7 @@ import { PushBodyPipe } from './validation/push-body.pipe';
 import type { PushRequest } from './validation/push-body.pipe';
 
 @ApiTags('sync')
-// The sync transactions check the device themselves (see SyncService).
-@DeviceTokenAuth()
+@DeviceAuth()
 @ApiBadRequestResponse({
   type: ErrorResponseDto,
   description: 'Every offending path, nothing applied',
@@ -55,12 +55,12 @@ export class SyncController {
   @ApiQuery({ type: PullQueryDto })
   @ApiOkResponse({ type: PullResponseDto })
   async pull(
-    @CurrentDeviceId() deviceId: string,
+    @CurrentDevice() device: DeviceEntity,
     @Query(PullQueryPipe) query: PullRequest,
     @RequestLog() log: Logger,
   ): Promise<StreamableFile> {
     // JSON text PostgreSQL rendered: one chunk with its length, or chunks as the rows come.
-    const body = await this.sync.pull(deviceId, query, log);
+    const body = await this.sync.pull(device, query, log);
     const type = 'application/json; charset=utf-8';
     return body.kind === 'whole'
       ? new StreamableFile(body.chunk, { type, length: body.chunk.length })
@@ -90,10 +90,10 @@ export class SyncController {
     description: 'Body or record count over the limit: split the push',
   })
   push(
-    @CurrentDeviceId() deviceId: string,
+    @CurrentDevice() device: DeviceEntity,
     @Body(PushBodyPipe) body: PushRequest,
     @RequestLog() log: Logger,
   ): Promise<PushResponseDto> {
-    return this.sync.push(deviceId, body, log);
+    return this.sync.push(device, body, log);
   }
 }

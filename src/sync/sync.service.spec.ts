@@ -1,23 +1,25 @@
-import { ConflictException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ConflictException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Logger } from 'pino';
 import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
-import { DevicesService } from '../devices/devices.service';
+import { DeviceEntity } from '../devices/entities/device.entity';
 import { SYNC_TABLES } from './registry/sync-tables';
-import { PlanModeService } from './sql/plan-mode.service';
 import { SyncService } from './sync.service';
 import { PushRequest } from './validation/push-body.pipe';
 
-/** The QueryRunner is mocked: this spec is about transaction handling, not SQL (e2e covers that). */
-function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
+/**
+ * The QueryRunner is mocked: this spec is about transaction handling, not SQL (e2e covers that).
+ * `statement` answers the prepared statements sent to the runner's pg client, whether awaited
+ * for their rows or streamed (a pg Query, which emits them); `runner.query` gets the rest.
+ */
+function mockRunner(statement: jest.Mock): jest.Mocked<QueryRunner> {
   const runner = {
     isTransactionActive: false,
-    // Prepared statements go to the runner's pg client: route them to the same mock, whether
-    // they are awaited for their rows or streamed (a pg Query, which emits them).
+    isReleased: false,
     connect: jest.fn(async () => ({
       query: (config: { text: string; values: unknown[] }) => {
-        const rows = Promise.resolve(query(config.text, config.values) as unknown);
+        const rows = Promise.resolve(statement(config.text, config.values) as unknown);
         if (!(config instanceof Query)) return rows.then((result) => ({ rows: result }));
         rows.then(
           (result) => {
@@ -32,11 +34,13 @@ function mockRunner(query: jest.Mock): jest.Mocked<QueryRunner> {
     startTransaction: jest.fn(async () => void (runner.isTransactionActive = true)),
     commitTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
     rollbackTransaction: jest.fn(async () => void (runner.isTransactionActive = false)),
-    release: jest.fn(),
-    query,
+    release: jest.fn(async () => void (runner.isReleased = true)),
+    query: jest.fn(async () => []),
   };
   return runner as unknown as jest.Mocked<QueryRunner>;
 }
+
+const device = { id: 'device' } as DeviceEntity;
 
 /** Part 0 of the push's first statement: the clock before and after, read in a current snapshot. */
 const clockRow = (lastStamp: number) => ({
@@ -50,12 +54,7 @@ const emptyPush = (lastPulledAt: number): PushRequest => ({
   records: 0,
 });
 
-/** The one-statement push's answer: the clock it locked and the stamp it wrote with (or null). */
-const plainRow = (lastStamp: number | null, stamp: number | null) => ({
-  json: JSON.stringify([lastStamp, stamp]),
-});
-
-/** A push with a deletion, which always runs in the transaction. */
+/** A push that deletes g1. */
 const pushDeleting = (lastPulledAt: number): PushRequest => {
   const push = emptyPush(lastPulledAt);
   push.changes.set(SYNC_TABLES[0], { created: [], updated: [], deleted: ['g1'] });
@@ -69,54 +68,20 @@ describe('SyncService transactions', () => {
   let runner: jest.Mocked<QueryRunner>;
   let service: SyncService;
 
-  async function build(query: jest.Mock) {
-    runner = mockRunner(query);
+  async function build(statement: jest.Mock) {
+    runner = mockRunner(statement);
     const moduleRef = await Test.createTestingModule({
       providers: [
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
-        { provide: DevicesService, useValue: { touch: jest.fn() } },
-        { provide: PlanModeService, useValue: { lookupFor: () => 'any' } },
       ],
     }).compile();
     service = moduleRef.get(SyncService);
   }
 
-  it('applies a plain push in its one statement, without a transaction around it', async () => {
-    const query = jest.fn(async () => [plainRow(100, 101)]);
-    await build(query);
-    await expect(service.push('device', emptyPush(100), log)).resolves.toEqual({ ok: true });
-    expect(query).toHaveBeenCalledTimes(1);
-    expect(runner.startTransaction).not.toHaveBeenCalled();
-    expect(runner.release).toHaveBeenCalled();
-  });
-
-  it('runs a plain push that the one statement declined in a transaction', async () => {
-    const query = jest
-      .fn()
-      .mockResolvedValueOnce([plainRow(100, null)])
-      .mockResolvedValueOnce([clockRow(100)]);
-    await build(query);
-    await expect(service.push('device', emptyPush(100), log)).resolves.toEqual({ ok: true });
-    expect(query).toHaveBeenCalledTimes(2);
-    expect(runner.startTransaction).toHaveBeenCalledTimes(1);
-    expect(runner.commitTransaction).toHaveBeenCalled();
-  });
-
-  it('answers 401 when the one statement finds no active device, with no transaction', async () => {
-    const query = jest.fn(async () => [plainRow(null, null)]);
-    await build(query);
-    await expect(service.push('device', emptyPush(100), log)).rejects.toBeInstanceOf(
-      UnauthorizedException,
-    );
-    expect(query).toHaveBeenCalledTimes(1);
-    expect(runner.startTransaction).not.toHaveBeenCalled();
-    expect(runner.release).toHaveBeenCalled();
-  });
-
   it('commits and releases a push that succeeds', async () => {
     await build(jest.fn(async () => [clockRow(100)]));
-    await expect(service.push('device', pushDeleting(100), log)).resolves.toEqual({ ok: true });
+    await expect(service.push(device, pushDeleting(100), log)).resolves.toEqual({ ok: true });
     expect(runner.startTransaction).toHaveBeenCalledWith();
     expect(runner.query).not.toHaveBeenCalledWith(expect.stringContaining('SET TRANSACTION'));
     expect(runner.commitTransaction).toHaveBeenCalled();
@@ -140,7 +105,7 @@ describe('SyncService transactions', () => {
         },
       ]),
     );
-    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.push(device, changes, log)).rejects.toBeInstanceOf(ConflictException);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
@@ -159,7 +124,7 @@ describe('SyncService transactions', () => {
       // Read again: that push changed g1 after last_pulled_at.
       .mockResolvedValueOnce([g1(150)]);
     await build(query);
-    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.push(device, changes, log)).rejects.toBeInstanceOf(ConflictException);
     expect(query).toHaveBeenCalledTimes(2);
   });
 
@@ -167,22 +132,55 @@ describe('SyncService transactions', () => {
     const query = jest.fn(async () => []);
     await build(query);
     const changes = pushDeleting(100);
-    await expect(service.push('device', changes, log)).rejects.toBeInstanceOf(
-      UnauthorizedException,
-    );
+    await expect(service.push(device, changes, log)).rejects.toBeInstanceOf(UnauthorizedException);
     expect(query).toHaveBeenCalledTimes(1);
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });
 
-  // The pull is one statement: its own transaction, no BEGIN/COMMIT round trips around it.
-  it('releases the connection when the database fails mid-pull', async () => {
-    await build(jest.fn().mockRejectedValueOnce(new Error('connection lost')));
-    await expect(service.pull('device', { lastPulledAt: 0 }, log)).rejects.toThrow(
-      'connection lost',
+  it('pulls in one read-only REPEATABLE READ transaction, answering the clock it read', async () => {
+    const statement = jest
+      .fn()
+      .mockResolvedValueOnce([{ last_stamp: '200' }])
+      .mockResolvedValueOnce([[0, JSON.stringify({ id: 'g1' })]]);
+    await build(statement);
+    const body = await service.pull(device, { lastPulledAt: 100 }, log);
+    expect(body.kind).toBe('whole');
+    expect(JSON.parse((body as { chunk: Buffer }).chunk.toString())).toMatchObject({
+      changes: { games: { updated: [{ id: 'g1' }] } },
+      timestamp: 200,
+    });
+    expect(runner.startTransaction).toHaveBeenCalledWith();
+    expect(runner.query).toHaveBeenCalledWith(
+      'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
     );
-    expect(runner.startTransaction).not.toHaveBeenCalled();
+    // The clock first: its statement takes the snapshot that the rows are read from.
+    expect(statement.mock.calls[0][0]).toContain('"last_stamp"');
+    expect(runner.commitTransaction).toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('refuses a last_pulled_at above the clock before reading, and rolls back', async () => {
+    const statement = jest.fn().mockResolvedValueOnce([{ last_stamp: '200' }]);
+    await build(statement);
+    await expect(service.pull(device, { lastPulledAt: 201 }, log)).rejects.toBeInstanceOf(
+      BadRequestException,
+    );
+    expect(statement).toHaveBeenCalledTimes(1);
+    expect(runner.rollbackTransaction).toHaveBeenCalled();
+    expect(runner.commitTransaction).not.toHaveBeenCalled();
+    expect(runner.release).toHaveBeenCalled();
+  });
+
+  it('rolls back and releases the connection when the database fails mid-pull', async () => {
+    const statement = jest
+      .fn()
+      .mockResolvedValueOnce([{ last_stamp: '200' }])
+      .mockRejectedValueOnce(new Error('connection lost'));
+    await build(statement);
+    await expect(service.pull(device, { lastPulledAt: 0 }, log)).rejects.toThrow('connection lost');
+    expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
   });
 });

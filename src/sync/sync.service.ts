@@ -4,124 +4,79 @@ import {
   Injectable,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { deviceRefused } from '../devices/device-refused';
-import { DevicesService } from '../devices/devices.service';
+import { DeviceEntity } from '../devices/entities/device.entity';
 import { PushResponseDto } from './dto/push-response.dto';
-import { PullBodyOut, PullHead, PullReading, readPull } from './pull/pull-reader';
+import { PullBodyOut, PullReading, readClock, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
 import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
-import { KeyLookup } from './sql/keyed-rows';
-import { PlanModeService } from './sql/plan-mode.service';
 import { PullRequest } from './validation/pull-query.pipe';
 import { PushRequest } from './validation/push-body.pipe';
 
 /**
- * Owns the sync transactions: one statement per pull and per plain push (each a transaction of
- * its own), a QueryRunner transaction for every other push. The routes verify the token only
- * (DeviceTokenAuth): the first statement of each also checks that the device exists and is not
- * revoked, and keeps its last_seen_at.
+ * The pull's transaction: every statement reads the one snapshot its first statement takes, so
+ * rows and clock agree. (TypeORM's startTransaction sets an isolation level but not READ ONLY;
+ * this sets both in one statement.)
+ */
+const ONE_SNAPSHOT = 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY';
+
+/**
+ * The sync protocol: one QueryRunner transaction per pull and per push, started, committed or
+ * rolled back, and released here and nowhere else. The device is the token's, checked by the
+ * guard (it exists and is not revoked).
  */
 @Injectable()
 export class SyncService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly devices: DevicesService,
-    private readonly plans: PlanModeService,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Everything committed for the device since `last_pulled_at`, read together with the device
-   * clock it returns as `timestamp`: the response body, whole or streamed as PostgreSQL's rows
-   * come (PullReading). Refusals (gone or revoked device, a last_pulled_at never issued) and
-   * errors before the body goes out answer as usual; a failure after that breaks the response
-   * off, so the client never takes a partial pull for a whole one. `log`: the request's logger.
-   *
-   * The pull is one statement, which PostgreSQL runs as a transaction of its own and which
-   * reads one snapshot: rows and clock are consistent without BEGIN/COMMIT around it (or
-   * REPEATABLE READ). Those two extra round trips cost 12% of the server's CPU per sync cycle.
+   * Everything committed for the device since `last_pulled_at`, and the device clock as
+   * `timestamp`, read from one snapshot: the response body, whole or streamed as PostgreSQL's rows
+   * come (PullReading). A refusal (a last_pulled_at never issued) or an error before the body
+   * goes out answers as usual; a failure after that breaks the response off, so the client never
+   * takes a partial pull for a whole one. `log`: the request's logger.
    */
-  async pull(deviceId: string, query: PullRequest, log: Logger): Promise<PullBodyOut> {
-    const since = query.lastPulledAt;
+  pull(device: DeviceEntity, query: PullRequest, log: Logger): Promise<PullBodyOut> {
     const startedAt = Date.now();
-    const sinceByTable = new Map(SYNC_TABLE_NAMES.map((name) => [name, since]));
-    // Tables (or columns) a client migration added: it has none of their rows yet.
-    const migration = query.migration;
-    for (const name of [
-      ...(migration?.tables ?? []),
-      ...(migration?.columns ?? []).map((c) => c.table),
-    ]) {
-      if (syncTable(name)) sinceByTable.set(name, 0);
-    }
+    const since = sinceByTable(query);
     const reading = new PullReading(SYNC_TABLE_NAMES);
-    const read = this.onConnection((runner) => readPull(runner, deviceId, sinceByTable, reading));
-    let head: PullHead;
-    try {
-      head = await reading.head;
-      // The guard checked the token only: this is where a gone or revoked device is refused.
-      if (head === null) throw deviceRefused();
-      this.assertIssued(since, head.timestamp);
-    } catch (error) {
-      // The answer is decided: the statement only has its connection to release now.
-      read.catch(() => undefined);
-      throw error;
-    }
-    // Once the read is done (and its connection released): the write has no part in it.
-    const lastSeenAt = head.lastSeenAt;
-    const after = read.then(async () => {
-      await this.devices.touch({ id: deviceId, lastSeenAt });
-      logSync(log, 'pull', deviceId, reading.records, startedAt);
-    });
-    // A streamed body ends with `after`; a whole one is answered after it (below).
-    after.then(
-      () => reading.complete(),
-      (error: Error) => {
-        if (reading.complete(error)) {
-          log.error({ err: error, device_id: deviceId }, 'pull broken off after its body started');
+    void this.inTransaction(async (runner) => {
+      const timestamp = await readClock(runner, device.id);
+      this.assertIssued(query.lastPulledAt, timestamp);
+      await readPull(runner, device.id, since, reading);
+      return timestamp;
+    }, ONE_SNAPSHOT).then(
+      (timestamp) => {
+        reading.end(timestamp);
+        logSync(log, 'pull', device.id, reading.records, startedAt);
+      },
+      (error: unknown) => {
+        if (reading.fail(error)) {
+          log.error({ err: error, device_id: device.id }, 'pull broken off after its body started');
         }
       },
     );
-    const body = await reading.body;
-    if (body.kind === 'whole') await after;
-    return body;
+    return reading.body;
   }
 
   /**
-   * Applies a whole push or nothing (409, 422, 400). A push without deletions first tries the
-   * one-statement path (PushWriter.applyPlain), which writes only when the rules leave nothing to
-   * decide; everything else, and whatever it declines, runs in one transaction.
+   * Applies a whole push or nothing (409, 422, 400), in one READ COMMITTED transaction whose first
+   * statement locks the device row: the device's pushes run one at a time, and every statement
+   * after the lock sees what the pushes before it committed.
    */
-  async push(deviceId: string, request: PushRequest, log: Logger): Promise<PushResponseDto> {
+  async push(
+    device: DeviceEntity,
+    { changes, lastPulledAt, records }: PushRequest,
+    log: Logger,
+  ): Promise<PushResponseDto> {
     const startedAt = Date.now();
-    const hasDeletions = [...request.changes.values()].some(({ deleted }) => deleted.length > 0);
-    const plain = hasDeletions
-      ? 'declined'
-      : await this.onConnection(async (runner) =>
-          new PushWriter(runner, deviceId, await this.lookupOf(runner)).applyPlain(
-            request.changes,
-            request.lastPulledAt,
-          ),
-        );
-    if (plain === 'refused') throw deviceRefused();
-    if (plain === 'declined') await this.pushInTransaction(deviceId, request);
-    logSync(log, 'push', deviceId, request.records, startedAt);
-    return { ok: true };
-  }
-
-  private async pushInTransaction(
-    deviceId: string,
-    { changes, lastPulledAt }: PushRequest,
-  ): Promise<void> {
-    // READ COMMITTED: the device-row lock taken by the first statement serialises the device's
-    // pushes; the statements after it see what the pushes before it committed, and the first
-    // one reads its rows again when it had to wait for the lock (see lockAndLoad).
     await this.inTransaction(async (runner) => {
-      const writer = new PushWriter(runner, deviceId, await this.lookupOf(runner));
-      // Serialises this device's pushes and fixes their stamp order.
+      const writer = new PushWriter(runner, device.id);
       const started = await writer.lockAndLoad(idsToLoad(changes));
+      // Revoked since the guard let the request in.
       if (!started) throw deviceRefused();
       const { clock, existing } = started;
       this.assertIssued(lastPulledAt, clock.lastStamp);
@@ -145,6 +100,8 @@ export class SyncService {
       }
       await writer.apply(plan.tables, clock.stamp);
     });
+    logSync(log, 'push', device.id, records, startedAt);
+    return { ok: true };
   }
 
   /** A last_pulled_at above the device clock was never issued by this server. */
@@ -157,26 +114,19 @@ export class SyncService {
     }
   }
 
-  /** How the statements on the runner's connection look rows up by id (PlanModeService). */
-  private async lookupOf(runner: QueryRunner): Promise<KeyLookup> {
-    return this.plans.lookupFor((await runner.connect()) as PoolClient);
-  }
-
-  /** A pooled connection for one statement, which is its own transaction. */
-  private async onConnection<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction on a connection of its own: committed when it succeeds, rolled
+   * back when it throws, the connection released either way. `settings`: a SET TRANSACTION
+   * statement run first (the default is READ COMMITTED, read-write).
+   */
+  private async inTransaction<T>(
+    work: (runner: QueryRunner) => Promise<T>,
+    settings?: string,
+  ): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
-    try {
-      return await work(runner);
-    } finally {
-      if (!runner.isReleased) await runner.release();
-    }
-  }
-
-  private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
     try {
       await runner.startTransaction();
+      if (settings) await runner.query(settings);
       const result = await work(runner);
       await runner.commitTransaction();
       return result;
@@ -191,6 +141,21 @@ export class SyncService {
       if (!runner.isReleased) await runner.release();
     }
   }
+}
+
+/**
+ * The stamp to read each table from: `last_pulled_at`, or 0 (every live row) for the tables, or
+ * tables of the columns, that a client migration added: the client has none of their rows yet.
+ */
+function sinceByTable({ lastPulledAt, migration }: PullRequest): Map<string, number> {
+  const since = new Map(SYNC_TABLE_NAMES.map((name) => [name, lastPulledAt]));
+  for (const name of [
+    ...(migration?.tables ?? []),
+    ...(migration?.columns ?? []).map((c) => c.table),
+  ]) {
+    if (syncTable(name)) since.set(name, 0);
+  }
+  return since;
 }
 
 /** Counts and timing only: never record content. */

@@ -253,8 +253,7 @@ export function buildBatch(tag: string, size: number): Batch {
 
 /**
  * The push body of a batch, as the WatermelonDB client sends new records. `deletedGames`: game
- * ids to list as deleted too (ids the server does not have are a no-op); a push with a deletion
- * always runs in the server's multi-statement transaction, never as its one-statement push.
+ * ids to list as deleted too (ids the server does not have are a no-op).
  */
 export function pushBody(
   batch: Batch,

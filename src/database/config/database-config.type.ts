@@ -6,11 +6,6 @@ export type DatabaseConfig = {
   /** Per-statement limit, so a stuck query answers an error instead of hanging a request. */
   statementTimeoutMs: number;
   connectTimeoutMs: number;
-  /**
-   * Generic plans for the prepared sync statements once the tables have statistics (see
-   * src/sync/sql/plan-mode.service.ts); false keeps PostgreSQL's default, a plan per call.
-   */
-  genericPlans: boolean;
   embedded: {
     port: number;
     dataDir: string;

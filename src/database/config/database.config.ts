@@ -33,10 +33,6 @@ class DatabaseEnvVariables {
   @IsOptional()
   DATABASE_CONNECT_TIMEOUT_MS?: number;
 
-  @IsBooleanString()
-  @IsOptional()
-  DATABASE_GENERIC_PLANS?: string;
-
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -56,7 +52,6 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
     poolSize: vars.DATABASE_POOL_SIZE ?? 10,
     statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
     connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS ?? 5_000,
-    genericPlans: vars.DATABASE_GENERIC_PLANS !== 'false',
     embedded: {
       port: vars.EMBEDDED_PG_PORT ?? 54329,
       dataDir: path.join(loadAppConfig(env).dataDir, 'pg'),

@@ -1,4 +1,4 @@
-import { applyDecorators, CanActivate, Type, UseGuards } from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiTooManyRequestsResponse,
@@ -7,13 +7,16 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
 import { REGISTER_THROTTLER, ThrottlingGuard } from '../../common/throttling/throttling.guard';
-import { ActiveDeviceGuard } from '../guards/active-device.guard';
 import { DeviceJwtGuard } from '../guards/device-jwt.guard';
 
-const authenticated = (guards: Array<Type<CanActivate>>) =>
+/**
+ * A route for authenticated devices: a valid device JWT of a device that exists and is not
+ * revoked, whose row @CurrentDevice() gives the handler; then the per-device rate limit.
+ */
+export const DeviceAuth = () =>
   applyDecorators(
-    // The per-device rate limit last: it needs the device id.
-    UseGuards(...guards, ThrottlingGuard),
+    // The per-device rate limit last: it needs the device.
+    UseGuards(DeviceJwtGuard, ThrottlingGuard),
     SkipThrottle({ [REGISTER_THROTTLER]: true }),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
@@ -25,16 +28,3 @@ const authenticated = (guards: Array<Type<CanActivate>>) =>
       description: 'Rate limit; see Retry-After',
     }),
   );
-
-/**
- * A route for authenticated devices: a valid device JWT, and the device loaded and checked
- * (not gone, not revoked) before the handler runs, for @CurrentDevice().
- */
-export const DeviceAuth = () => authenticated([DeviceJwtGuard, ActiveDeviceGuard]);
-
-/**
- * A route whose handler checks the device itself, in the same statements and transaction as its
- * work (the sync routes): only the token is verified up front, for @CurrentDeviceId(). Saves a
- * database round trip per request, and there is no gap between the check and the work.
- */
-export const DeviceTokenAuth = () => authenticated([DeviceJwtGuard]);
