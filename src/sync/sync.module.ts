@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { GamesModule } from '../games/games.module';
+import { checkSyncTables, SYNC_TABLES } from './registry/sync-tables';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 import { PushBodyPipe } from './validation/push-body.pipe';
@@ -10,4 +11,8 @@ import { PushBodyPipe } from './validation/push-body.pipe';
   controllers: [SyncController],
   providers: [SyncService, PushBodyPipe],
 })
-export class SyncModule {}
+export class SyncModule implements OnModuleInit {
+  onModuleInit(): void {
+    checkSyncTables(SYNC_TABLES);
+  }
+}

@@ -91,3 +91,27 @@ export const syncTable = (name: string): SyncTable | undefined =>
 
 /** `id` plus the table's columns: what every record carries on the wire. */
 export const wireColumns = (table: SyncTable): string[] => ['id', ...Object.keys(table.columns)];
+
+/**
+ * Throws unless every parent link is an `id` column of its table pointing at a table listed
+ * before it: the push plans and the delete cascade settle a parent before its children.
+ * Checked at start-up (SyncModule), so a misordered new entry stops the server with its name.
+ */
+export function checkSyncTables(tables: readonly SyncTable[]): void {
+  const seen = new Set<string>();
+  for (const table of tables) {
+    for (const [column, parent] of Object.entries(table.parents)) {
+      if (table.columns[column]?.kind !== 'id') {
+        throw new Error(
+          `SYNC_TABLES: ${table.name}.${column} links a parent but is not an id column`,
+        );
+      }
+      if (!seen.has(parent)) {
+        throw new Error(
+          `SYNC_TABLES: ${table.name}.${column} links ${parent}, which must be listed before ${table.name}`,
+        );
+      }
+    }
+    seen.add(table.name);
+  }
+}
