@@ -38,7 +38,7 @@ type Push = {
   device: FaultDevice;
   batch: Batch;
   /** Ids of games the server never had: listed as deleted, they send the push to the transaction. */
-  deletedGames?: string[];
+  deletedIds?: string[];
   result?: HttpResult;
 };
 
@@ -110,7 +110,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
         role: 'gated' as const,
         device,
         batch: buildBatch(`gated${i}`, RECORDS_PER_PUSH),
-        deletedGames: i === 0 ? [`gated${i}.never-had`] : undefined,
+        deletedIds: i === 0 ? [`gated${i}.never-had`] : undefined,
       })),
       ...Array.from({ length: QUEUED_PUSHES }, (_, i) => ({
         role: 'queued' as const,
@@ -127,7 +127,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
       pushes.map(async (push) => {
         push.result = await pushBatch(base, push.device, push.batch, {
           timeoutMs: 30_000,
-          deletedGames: push.deletedGames,
+          deletedIds: push.deletedIds,
         });
       }),
     );
@@ -184,7 +184,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
         // runs on once the gate opens and commits whole (PostgreSQL does not watch the socket
         // meanwhile): to the client, a push whose response was lost, which it retries as a replay.
         const allowed =
-          push.role === 'gated' && push.deletedGames
+          push.role === 'gated' && push.deletedIds
             ? state === 'absent'
             : answered
               ? state === 'full'
