@@ -16,7 +16,7 @@ import {
   syncApiAt,
 } from './utils/multi-instance';
 import { PullBody } from './utils/sync-api';
-import { changes, game, player, Rec, round, score } from './utils/sync-records';
+import { changes, family, game, player, Rec } from './utils/sync-records';
 import {
   countUnsyncedChanges,
   createGame,
@@ -248,19 +248,11 @@ describe.each<[string, StartInstances]>([
     const gate = await commitGate(device);
     await gate.hold();
 
-    const g = game();
-    const p = player(g.id);
-    const r = round(g.id, { caller_id: p.id });
-    const s = score(r.id, p.id);
-    const pushing = viaA.push(
-      {
-        games: { created: [g] },
-        game_players: { created: [p] },
-        rounds: { created: [r] },
-        scores: { created: [s] },
-      },
-      before.timestamp,
-    );
+    // A record in every table, so that a row written twice or missed anywhere would show.
+    const records = family();
+    const inEveryTable = (array: 'created' | 'updated') =>
+      Object.fromEntries(Object.entries(records).map(([table, r]) => [table, { [array]: [r] }]));
+    const pushing = viaA.push(inEveryTable('created'), before.timestamp);
     await gate.waitUntil({ parked: 1, blocked: 0 }, [pushing]);
 
     // The push has written and stamped its rows on A but not committed: neither instance sees
@@ -276,14 +268,7 @@ describe.each<[string, StartInstances]>([
     expect((await pushing).status).toBe(200);
 
     const after = await viaB.pullOk(duringB.timestamp);
-    expect(after.changes).toEqual(
-      changes({
-        games: { updated: [g] },
-        game_players: { updated: [p] },
-        rounds: { updated: [r] },
-        scores: { updated: [s] },
-      }),
-    );
+    expect(after.changes).toEqual(changes(inEveryTable('updated')));
     expect(after.timestamp).toBeGreaterThan(duringB.timestamp);
     // A's own view agrees, and the rows come exactly once: the following pull is empty.
     expect((await viaA.pullOk(duringA.timestamp)).changes).toEqual(after.changes);

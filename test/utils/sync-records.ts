@@ -1,4 +1,4 @@
-import { SYNC_TABLE_NAMES, syncTable } from '../../src/sync/registry/sync-tables';
+import { SYNC_TABLE_NAMES, SYNC_TABLES, syncTable } from '../../src/sync/registry/sync-tables';
 
 /** Wire records with every column, for building pushes in tests; the registry is the source. */
 let counter = 0;
@@ -12,6 +12,19 @@ export function record(tableName: string, overrides: Partial<Rec> = {}): Rec {
   if (!table) throw new Error(`${tableName} is not in SYNC_TABLES`);
   const examples = Object.entries(table.columns).map(([name, column]) => [name, column.example]);
   return { id: nextId(tableName), ...Object.fromEntries(examples), ...overrides };
+}
+
+/** One record of every registry table, each parent link at this family's record of the parent. */
+export function family(): Record<string, Rec> {
+  const records: Record<string, Rec> = {};
+  for (const table of SYNC_TABLES) {
+    const links = Object.entries(table.parents).map(([column, parent]) => [
+      column,
+      records[parent].id,
+    ]);
+    records[table.name] = record(table.name, Object.fromEntries(links));
+  }
+  return records;
 }
 
 // Named builders for the tests of game, player, round and score rules.
