@@ -101,7 +101,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
     const pausedDevice = await registerFaultDevice(base, 'paused');
     const batches: Batch[][] = devices.map(() => []);
 
-    // One push is held mid-write, uncommitted (game, players and rounds written, scores not)
+    // One push is held mid-write, uncommitted (every table but the last written, the last not)
     // when the database stops: the deterministic "in flight" case.
     gate = await PushGate.close(cluster!.url, GATE_KEY, [parkedDevice.deviceId]);
     const parkedBatch = buildBatch('parked.b0', BATCH_RECORDS);
@@ -111,7 +111,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
     // Another is paused between two of its statements (clock locked and rows read, nothing
     // written yet): its session is idle in transaction, as it is whenever the app computes
     // between statements. Only the app can hold it there, hence the spy on its writer. It lists
-    // a deletion (of a game the server never had).
+    // a deletion (of a record the server never had).
     const apply = PushWriter.prototype.apply;
     let pauseNext = true;
     let pauseReached!: () => void;
@@ -132,7 +132,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
     const pausedBatch = buildBatch('paused.b0', BATCH_RECORDS);
     const pausedPush = pushBatch(base, pausedDevice, pausedBatch, {
       timeoutMs: CLIENT_TIMEOUT_MS,
-      deletedGames: ['paused.never-had'],
+      deletedIds: ['paused.never-had'],
     });
     await Promise.race([
       pausing,

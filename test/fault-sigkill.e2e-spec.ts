@@ -36,8 +36,8 @@ type Push = {
   role: 'queued' | 'free' | 'gated';
   device: FaultDevice;
   batch: Batch;
-  /** Ids of games the server never had, listed as deleted (a no-op). */
-  deletedGames?: string[];
+  /** Ids of records the server never had, listed as deleted (a no-op). */
+  deletedIds?: string[];
   result?: HttpResult;
 };
 
@@ -109,7 +109,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
         role: 'gated' as const,
         device,
         batch: buildBatch(`gated${i}`, RECORDS_PER_PUSH),
-        deletedGames: i === 0 ? [`gated${i}.never-had`] : undefined,
+        deletedIds: i === 0 ? [`gated${i}.never-had`] : undefined,
       })),
       ...Array.from({ length: QUEUED_PUSHES }, (_, i) => ({
         role: 'queued' as const,
@@ -126,7 +126,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
       pushes.map(async (push) => {
         push.result = await pushBatch(base, push.device, push.batch, {
           timeoutMs: 30_000,
-          deletedGames: push.deletedGames,
+          deletedIds: push.deletedIds,
         });
       }),
     );

@@ -8,15 +8,12 @@
 import { ConfigService } from '@nestjs/config';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
+import { SYNC_TABLE_NAMES } from '../src/sync/registry/sync-tables';
 import {
   buildPush,
   defectPlanArb,
-  INT32_MAX,
-  INT32_MIN,
   expectedSince,
-  Known,
   Limits,
-  MS_MAX,
   pullQueryArb,
   pullQueryExamples,
   PullQuery,
@@ -29,12 +26,17 @@ import {
   queryText,
   requiredPullStatus,
   spoil,
-  TableName,
-  TABLES,
   toJsonText,
 } from './utils/fuzz-arbitraries';
+import {
+  SEED_DELETIONS,
+  SEED_KNOWN as KNOWN,
+  SEED_LIVE,
+  SEED_PUSH,
+  SEED_TOMBSTONES,
+} from './utils/fuzz-seed';
 import { PullBody, snapshotDevice, syncApi } from './utils/sync-api';
-import { game, player, Rec, round, score } from './utils/sync-records';
+import { game } from './utils/sync-records';
 import { createTestApp, registerDevice, RegisteredDevice, TestApp } from './utils/test-app';
 
 function envInt(name: string, fallback: number): number {
@@ -65,53 +67,7 @@ const asIs = (body: unknown) => body as string;
 // A device with live records and tombstones, so that "nothing changed" means something
 // ---------------------------------------------------------------------------------------------
 
-const G1 = game({
-  id: 'seed-g1',
-  name: 'Ünïcödé 🎲 "quoted" \\ back/slash \u202e',
-  target_score: INT32_MAX,
-  winner_id: 'seed-p2',
-  started_at: 0,
-  ended_at: MS_MAX,
-});
-const G2 = game({ id: 'Seed.G2_-', name: null, target_score: INT32_MIN, status: 'x'.repeat(32) });
-const G3 = game({ id: 'seed-g3' });
-const P1 = player(G1.id, { id: 'seed-p1', name: 'שלום', position: -1 });
-const P2 = player(G1.id, { id: 'seed-p2', name: '👨‍👩‍👧‍👦'.repeat(10) });
-const P3 = player(G2.id, { id: 'SEED-P1', current_total: INT32_MIN });
-const P4 = player(G3.id, { id: 'seed-p4' });
-const R1 = round(G1.id, { id: 'seed-r1', caller_id: P1.id, created_at: MS_MAX });
-const R2 = round(G2.id, { id: 'seed-r2', caller_id: 'nobody' });
-const R3 = round(G3.id, { id: 'seed-r3' });
-const S1 = score(R1.id, P1.id, { id: 'seed-s1', raw_score: INT32_MAX });
-const S2 = score(R1.id, P2.id, { id: 'seed-s2', total_after: INT32_MIN });
-const S3 = score(R2.id, P3.id, { id: 'seed-s3' });
-const S4 = score(R3.id, P4.id, { id: 'seed-s4' });
-
-const SEED_RECORDS: Record<TableName, Rec[]> = {
-  games: [G1, G2, G3],
-  game_players: [P1, P2, P3, P4],
-  rounds: [R1, R2, R3],
-  scores: [S1, S2, S3, S4],
-};
-/** Deleting G3 takes P4, R3 and S4 with it. */
-const SEED_TOMBSTONES: Record<TableName, string[]> = {
-  games: [G3.id],
-  game_players: [P4.id],
-  rounds: [R3.id],
-  scores: [S4.id],
-};
-const KNOWN: Known = {
-  games: SEED_RECORDS.games.map((r) => r.id),
-  game_players: SEED_RECORDS.game_players.map((r) => r.id),
-  rounds: SEED_RECORDS.rounds.map((r) => r.id),
-  scores: SEED_RECORDS.scores.map((r) => r.id),
-};
-const SEED_LIVE = Object.fromEntries(
-  TABLES.map((table) => [
-    table,
-    SEED_RECORDS[table].filter((r) => !SEED_TOMBSTONES[table].includes(r.id)),
-  ]),
-) as Record<TableName, Rec[]>;
+// Seeded from test/utils/fuzz-seed.ts: four records of every table, at the ends of every range.
 
 /**
  * `issued`: the timestamps pulls returned before the first push, between the two pushes and
@@ -131,25 +87,20 @@ async function seedDevice(t: TestApp, verify: boolean): Promise<Seeded> {
     if (response.status !== 200) throw new Error(`seed push: ${response.status} ${response.text}`);
   };
   const t0 = (await api.pullOk()).timestamp;
-  await pushOk(
-    {
-      games: { created: SEED_RECORDS.games },
-      game_players: { created: SEED_RECORDS.game_players },
-      rounds: { updated: SEED_RECORDS.rounds },
-      scores: { created: SEED_RECORDS.scores },
-    },
-    t0,
-  );
+  await pushOk(SEED_PUSH, t0);
   const t1 = (await api.pullOk()).timestamp;
-  await pushOk({ games: { deleted: [G3.id] } }, t1);
+  await pushOk(SEED_DELETIONS, t1);
   const pulled = await api.pullOk();
   const issued = [t0, t1, pulled.timestamp];
   if (verify) {
     expect(new Set(issued).size).toBe(3);
-    for (const table of TABLES) {
+    const sinceT1 = await api.pullOk(t1);
+    for (const table of SYNC_TABLE_NAMES) {
       expect(sorted(pulled.changes[table].updated)).toEqual(sorted(SEED_LIVE[table]));
+      expect([...sinceT1.changes[table].deleted].sort()).toEqual(
+        [...SEED_TOMBSTONES[table]].sort(),
+      );
     }
-    expect((await api.pullOk(t1)).changes.rounds.deleted).toEqual([R3.id]);
   }
   const snapshot = await snapshotDevice(t, device.deviceId);
   return { ...device, issued, clock: pulled.timestamp, snapshot };
@@ -163,7 +114,7 @@ function seededChanges(seeded: Seeded, since: number) {
   const [t0, t1] = seeded.issued;
   const all = since === 0 || since === t0;
   const deletions = since === t0 || since === t1;
-  return (table: TableName) => ({
+  return (table: string) => ({
     updated: all ? SEED_LIVE[table] : [],
     deleted: deletions ? SEED_TOMBSTONES[table] : [],
   });
@@ -227,8 +178,8 @@ function expectNamed(response: Response, paths: string[]): void {
 function expectSeededPull(body: PullBody, seeded: Seeded, since: number | undefined): void {
   expect(Object.keys(body).sort()).toEqual(['changes', 'timestamp']);
   expect(body.timestamp).toBe(seeded.clock);
-  expect(Object.keys(body.changes).sort()).toEqual([...TABLES].sort());
-  for (const table of TABLES) {
+  expect(Object.keys(body.changes).sort()).toEqual([...SYNC_TABLE_NAMES].sort());
+  for (const table of SYNC_TABLE_NAMES) {
     const { created, updated, deleted } = body.changes[table];
     expect(Object.keys(body.changes[table]).sort()).toEqual(['created', 'deleted', 'updated']);
     expect(created).toEqual([]);
@@ -240,7 +191,7 @@ function expectSeededPull(body: PullBody, seeded: Seeded, since: number | undefi
   }
   if (since !== undefined && (since === 0 || seeded.issued.includes(since))) {
     const expected = seededChanges(seeded, since);
-    for (const table of TABLES) {
+    for (const table of SYNC_TABLE_NAMES) {
       const { updated, deleted } = body.changes[table];
       expect({ table, since, updated: sorted(updated), deleted: [...deleted].sort() }).toEqual({
         table,
@@ -349,7 +300,7 @@ describe('fuzzing the sync endpoints with hostile and broken input (e2e)', () =>
 
             const pulled = await syncApi(t, device).pullOk();
             expect(Number.isSafeInteger(pulled.timestamp) && pulled.timestamp > 0).toBe(true);
-            for (const table of TABLES) {
+            for (const table of SYNC_TABLE_NAMES) {
               expect(pulled.changes[table].created).toEqual([]);
               expect(pulled.changes[table].deleted).toEqual([]);
               expect(sorted(pulled.changes[table].updated)).toEqual(sorted(push.expected[table]));

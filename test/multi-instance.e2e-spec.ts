@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { Game, GamePlayer, Score } from '../client/models';
-import { schema } from '../client/schema';
 import { SyncHttpError, syncDatabase, SyncOptions } from '../client/sync';
+import { SYNC_TABLE_NAMES, SYNC_TABLES, wireColumns } from '../src/sync/registry/sync-tables';
 import {
   CommitGate,
   Exchange,
@@ -16,7 +16,7 @@ import {
   syncApiAt,
 } from './utils/multi-instance';
 import { PullBody } from './utils/sync-api';
-import { game, player, Rec, round, score } from './utils/sync-records';
+import { changes, family, game, player, Rec } from './utils/sync-records';
 import {
   countUnsyncedChanges,
   createGame,
@@ -25,19 +25,16 @@ import {
   dumpDatabase,
   hasUnsynced,
   markDeleted,
-  SYNCED_TABLES,
   update,
   watchWatermelonLogger,
   addRoundWithScore,
 } from './utils/watermelon';
 
-type Table = (typeof SYNCED_TABLES)[number];
-
 const byId = (x: { id?: unknown }, y: { id?: unknown }) => String(x.id).localeCompare(String(y.id));
 
 /** Every table of a pull is empty: nothing created, updated or deleted. */
 function expectNoChanges(body: PullBody) {
-  for (const table of SYNCED_TABLES) {
+  for (const table of SYNC_TABLE_NAMES) {
     expect(body.changes[table]).toEqual({ created: [], updated: [], deleted: [] });
   }
 }
@@ -45,7 +42,7 @@ function expectNoChanges(body: PullBody) {
 /** The live records of a full pull, in dumpDatabase's shape. */
 function liveRecordsOf(body: PullBody): DatabaseDump {
   return Object.fromEntries(
-    SYNCED_TABLES.map((table) => [table, [...body.changes[table].updated].sort(byId)]),
+    SYNC_TABLE_NAMES.map((table) => [table, [...body.changes[table].updated].sort(byId)]),
   );
 }
 
@@ -87,7 +84,7 @@ describe.each<[string, StartInstances]>([
   }
 
   /** Per id: how many rows the server holds for the device, and whether it is a tombstone. */
-  async function serverRows(deviceId: string, table: Table) {
+  async function serverRows(deviceId: string, table: string) {
     const { rows } = await sql.query<{ id: string; n: number; deleted: boolean }>(
       `SELECT id, count(*)::int AS n, bool_and(deleted_at IS NOT NULL) AS deleted
        FROM ${table} WHERE device_id = $1 GROUP BY id`,
@@ -99,16 +96,16 @@ describe.each<[string, StartInstances]>([
   /** The device's live rows as wire records, built by PostgreSQL, in dumpDatabase's shape. */
   async function serverLiveData(deviceId: string): Promise<DatabaseDump> {
     const dump: DatabaseDump = {};
-    for (const table of SYNCED_TABLES) {
-      const fields = ['id', ...Object.keys(schema.tables[table].columns)]
+    for (const table of SYNC_TABLES) {
+      const fields = wireColumns(table)
         .map((column) => `'${column}', "${column}"`)
         .join(', ');
       const { rows } = await sql.query<{ records: Array<Record<string, unknown>> }>(
         `SELECT COALESCE(json_agg(json_build_object(${fields})), '[]'::json) AS records
-         FROM ${table} WHERE device_id = $1 AND deleted_at IS NULL`,
+         FROM ${table.name} WHERE device_id = $1 AND deleted_at IS NULL`,
         [deviceId],
       );
-      dump[table] = rows[0].records.sort(byId);
+      dump[table.name] = rows[0].records.sort(byId);
     }
     return dump;
   }
@@ -203,7 +200,8 @@ describe.each<[string, StartInstances]>([
       expect([3000, 3001, 3002, 3003]).toContain(dump.games[0].target_score);
       expect(dump.game_players.map((p) => p.current_total)).toEqual([30, 30, 30, 30]);
       const lastScores = createdScores.map((ids) => ids[ROUNDS - 1]);
-      const expected: Record<Table, { live: string[]; deleted: string[] }> = {
+      // Tables the scenario never writes must stay empty.
+      const expected: Record<string, { live: string[]; deleted: string[] }> = {
         games: { live: [f.gameId], deleted: [] },
         game_players: { live: f.playerIds, deleted: [] },
         rounds: { live: [r2, ...createdRounds], deleted: [r1] },
@@ -213,18 +211,15 @@ describe.each<[string, StartInstances]>([
         },
       };
       expect(createdRounds).toHaveLength(ROUNDS * installs.length);
-      for (const table of SYNCED_TABLES) {
+      for (const table of SYNC_TABLE_NAMES) {
+        const { live, deleted } = expected[table] ?? { live: [], deleted: [] };
         const sorted = (ids: string[]) => [...ids].sort((x, y) => x.localeCompare(y));
-        expect(dump[table].map((record) => record.id)).toEqual(sorted(expected[table].live));
+        expect(dump[table].map((record) => record.id)).toEqual(sorted(live));
         // One row per (device_id, id), tombstones included: no duplicates on the server.
         const rows = await serverRows(device.deviceId, table);
         expect(rows.filter((row) => row.n !== 1)).toEqual([]);
-        expect(rows.filter((row) => !row.deleted).map((row) => row.id)).toEqual(
-          sorted(expected[table].live),
-        );
-        expect(rows.filter((row) => row.deleted).map((row) => row.id)).toEqual(
-          sorted(expected[table].deleted),
-        );
+        expect(rows.filter((row) => !row.deleted).map((row) => row.id)).toEqual(sorted(live));
+        expect(rows.filter((row) => row.deleted).map((row) => row.id)).toEqual(sorted(deleted));
       }
 
       // Both instances really served this device: pulls and accepted pushes on each.
@@ -253,19 +248,11 @@ describe.each<[string, StartInstances]>([
     const gate = await commitGate(device);
     await gate.hold();
 
-    const g = game();
-    const p = player(g.id);
-    const r = round(g.id, { caller_id: p.id });
-    const s = score(r.id, p.id);
-    const pushing = viaA.push(
-      {
-        games: { created: [g] },
-        game_players: { created: [p] },
-        rounds: { created: [r] },
-        scores: { created: [s] },
-      },
-      before.timestamp,
-    );
+    // A record in every table, so that a row written twice or missed anywhere would show.
+    const records = family();
+    const inEveryTable = (array: 'created' | 'updated') =>
+      Object.fromEntries(Object.entries(records).map(([table, r]) => [table, { [array]: [r] }]));
+    const pushing = viaA.push(inEveryTable('created'), before.timestamp);
     await gate.waitUntil({ parked: 1, blocked: 0 }, [pushing]);
 
     // The push has written and stamped its rows on A but not committed: neither instance sees
@@ -281,19 +268,14 @@ describe.each<[string, StartInstances]>([
     expect((await pushing).status).toBe(200);
 
     const after = await viaB.pullOk(duringB.timestamp);
-    expect(after.changes).toEqual({
-      games: { created: [], updated: [g], deleted: [] },
-      game_players: { created: [], updated: [p], deleted: [] },
-      rounds: { created: [], updated: [r], deleted: [] },
-      scores: { created: [], updated: [s], deleted: [] },
-    });
+    expect(after.changes).toEqual(changes(inEveryTable('updated')));
     expect(after.timestamp).toBeGreaterThan(duringB.timestamp);
     // A's own view agrees, and the rows come exactly once: the following pull is empty.
     expect((await viaA.pullOk(duringA.timestamp)).changes).toEqual(after.changes);
     const next = await viaB.pullOk(after.timestamp);
     expectNoChanges(next);
     expect(next.timestamp).toBe(after.timestamp);
-    for (const table of SYNCED_TABLES) {
+    for (const table of SYNC_TABLE_NAMES) {
       expect((await serverRows(device.deviceId, table)).map((row) => row.n)).toEqual([1]);
     }
   });

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { OpenAPI } from 'openapi-types';
 import { buildOpenApiDocument } from '../src/app.setup';
-import { SYNC_TABLES, wireColumns } from '../src/sync/registry/sync-tables';
-import { createTestApp, TestApp } from './utils/test-app';
+import { SYNC_TABLE_NAMES, SYNC_TABLES, wireColumns } from '../src/sync/registry/sync-tables';
+import { syncApi } from './utils/sync-api';
+import { createTestApp, registerDevice, TestApp } from './utils/test-app';
 
 const COMMITTED = path.resolve(__dirname, '../openapi.json');
 
@@ -38,7 +39,7 @@ describe('OpenAPI document (e2e)', () => {
     expect(ui.text).toContain('swagger-ui');
   });
 
-  it('names every column of the four tables, with its limits', () => {
+  it('names every column of every synced table, with its limits', () => {
     const schemas = generated.components.schemas;
     for (const table of SYNC_TABLES) {
       const record = schemas[`${table.recordName}Record`];
@@ -77,6 +78,32 @@ describe('OpenAPI document (e2e)', () => {
       '#/components/schemas/SyncChanges',
     );
     expect(dto.required).toEqual(['changes', 'last_pulled_at']);
+  });
+
+  it('has a push example of every table that succeeds as-is, and again when replayed', async () => {
+    const { properties } = generated.components.schemas.PushBodyDto;
+    const example = {
+      changes: properties.changes.example,
+      last_pulled_at: properties.last_pulled_at.example,
+    };
+    expect(Object.keys(example.changes)).toEqual(SYNC_TABLE_NAMES);
+    const device = await registerDevice(t);
+    for (const attempt of ['as-is', 'replayed']) {
+      const response = await t.http().post('/api/v1/sync/push').set(device.auth).send(example);
+      expect({ attempt, status: response.status, body: response.body }).toEqual({
+        attempt,
+        status: 200,
+        body: { ok: true },
+      });
+    }
+    // Stored with every column; `_status` and `_changed` ignored.
+    const { changes } = await syncApi(t, device).pullOk();
+    for (const table of SYNC_TABLES) {
+      const stored = example.changes[table.name].created.map((record: Record<string, unknown>) =>
+        Object.fromEntries(wireColumns(table).map((column) => [column, record[column]])),
+      );
+      expect(changes[table.name].updated).toEqual(stored);
+    }
   });
 
   it('documents the error answers of push with their body schemas', () => {

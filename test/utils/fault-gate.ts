@@ -1,12 +1,16 @@
 import { Client } from 'pg';
+import { SYNC_TABLE_NAMES } from '../../src/sync/registry/sync-tables';
 import { pollUntil } from './fault-kit';
+
+/** Pushes write the registry's tables in order (parents first): this one last. */
+const LAST_TABLE = SYNC_TABLE_NAMES[SYNC_TABLE_NAMES.length - 1];
 
 /**
  * Parks chosen pushes in the middle of their transaction, deterministically: a row trigger on
- * `scores` (the last table a push writes) that only fires for the given devices waits on an
+ * the last table a push writes (`LAST_TABLE`) that only fires for the given devices waits on an
  * advisory lock that the gate's own session holds. So when a test sees the push parked (its
- * backend waiting in pg_locks), its game, players and rounds are written, uncommitted, and its
- * scores are not: exactly the state a crash must never leave half-applied.
+ * backend waiting in pg_locks), its records of every other table are written, uncommitted, and
+ * those of the last table are not: exactly the state a crash must never leave half-applied.
  */
 export class PushGate {
   private constructor(
@@ -26,9 +30,9 @@ export class PushGate {
     await client.query(`
       CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_advisory_xact_lock_shared(${key}); RETURN NEW; END $$`);
-    await client.query(`DROP TRIGGER IF EXISTS ${name} ON scores`);
+    await client.query(`DROP TRIGGER IF EXISTS ${name} ON ${LAST_TABLE}`);
     await client.query(`
-      CREATE TRIGGER ${name} BEFORE INSERT ON scores
+      CREATE TRIGGER ${name} BEFORE INSERT ON ${LAST_TABLE}
       FOR EACH ROW WHEN (NEW.device_id IN (${devices})) EXECUTE FUNCTION ${name}()`);
     await client.query('SELECT pg_advisory_lock($1)', [key]);
     return new PushGate(client, key, name);
@@ -60,7 +64,7 @@ export class PushGate {
   /** Removes the trigger (when the database is up) and ends the gate's session. */
   async remove(): Promise<void> {
     try {
-      await this.client.query(`DROP TRIGGER IF EXISTS ${this.name} ON scores`);
+      await this.client.query(`DROP TRIGGER IF EXISTS ${this.name} ON ${LAST_TABLE}`);
       await this.client.query(`DROP FUNCTION IF EXISTS ${this.name}()`);
     } finally {
       await this.client.end().catch(() => undefined);

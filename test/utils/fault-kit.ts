@@ -1,6 +1,8 @@
 import http, { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
+import { SyncColumn } from '../../src/sync/registry/sync-column';
+import { SYNC_TABLE_NAMES, SYNC_TABLES, SyncTable } from '../../src/sync/registry/sync-tables';
 import { changes, Rec } from './sync-records';
 
 /**
@@ -187,83 +189,70 @@ export async function pullAll(
   return jsonOf(pulled);
 }
 
-export const TABLES = ['games', 'game_players', 'rounds', 'scores'] as const;
-export type TableName = (typeof TABLES)[number];
-
-/** A push of new records with known ids: one game, its players, its rounds and their scores. */
+/** A push of new records with known ids, in every registry table. */
 export type Batch = {
   tag: string;
-  records: Record<TableName, Rec[]>;
+  records: Record<string, Rec[]>;
   count: number;
 };
 
-const PLAYERS = 4;
-
-/**
- * About `size` records (at least 10) spread over the four tables, so that a push writes several
- * statements and a half-applied one would show. Ids are `<tag>.g`, `<tag>.p1`, ...; values vary
- * per record so that a mixed-up row would show too.
- */
-export function buildBatch(tag: string, size: number): Batch {
-  const rounds = Math.max(1, Math.ceil((size - 1 - PLAYERS) / (1 + PLAYERS)));
-  const gameId = `${tag}.g`;
-  const game: Rec = {
-    id: gameId,
-    name: `game ${tag}`,
-    target_score: 500,
-    status: 'active',
-    winner_id: null,
-    started_at: 1764115200000,
-    ended_at: null,
-  };
-  const players: Rec[] = Array.from({ length: PLAYERS }, (_, p) => ({
-    id: `${tag}.p${p}`,
-    game_id: gameId,
-    name: `player ${p}`,
-    position: p + 1,
-    current_total: 0,
-  }));
-  const roundRecords: Rec[] = [];
-  const scores: Rec[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const roundId = `${tag}.r${r}`;
-    roundRecords.push({
-      id: roundId,
-      game_id: gameId,
-      round_number: r + 1,
-      caller_id: players[r % PLAYERS].id,
-      created_at: 1764115300000 + r,
-    });
-    for (const [p, player] of players.entries()) {
-      const raw = (r * 7 + p * 13) % 200;
-      scores.push({
-        id: `${tag}.s${r}-${p}`,
-        round_id: roundId,
-        player_id: player.id,
-        raw_score: raw,
-        bonus_applied: p,
-        final_score: raw + p,
-        total_after: (r + 1) * (raw + p),
-      });
-    }
+/** A value of `column` that differs from record to record; `null` on every third where nullable. */
+function varied(column: SyncColumn, text: string, n: number): unknown {
+  if (column.nullable && n % 3 === 2) return null;
+  switch (column.kind) {
+    case 'id':
+      return `${text}.${n}`;
+    case 'string':
+      return [...`${n} ${text}`].slice(0, column.maxLength).join('');
+    case 'int':
+      return (n * 7) % 200;
+    case 'ms':
+      return 1764115200000 + n;
   }
-  const records = { games: [game], game_players: players, rounds: roundRecords, scores };
-  return { tag, records, count: 1 + PLAYERS + rounds + scores.length };
 }
 
 /**
- * The push body of a batch, as the WatermelonDB client sends new records. `deletedGames`: game
- * ids to list as deleted too (ids the server does not have are a no-op).
+ * About `size` records (at least one per table) spread over the registry's tables, so that a push
+ * writes several statements and a half-applied one would show. A root table (no parents) gets one
+ * record, the other tables share the rest; each parent link points at this batch's records of
+ * the parent table in turn. Ids are `<tag>.<table>.<n>`; values vary per record so that a
+ * mixed-up row would show too.
+ */
+export function buildBatch(tag: string, size: number): Batch {
+  const isChild = (table: SyncTable) => Object.keys(table.parents).length > 0;
+  const children = SYNC_TABLES.filter(isChild).length;
+  const roots = SYNC_TABLES.length - children;
+  const perChild = Math.max(1, Math.ceil((size - roots) / Math.max(1, children)));
+  const records: Record<string, Rec[]> = {};
+  for (const table of SYNC_TABLES) {
+    records[table.name] = Array.from({ length: isChild(table) ? perChild : 1 }, (_, n) => {
+      const record: Rec = { id: `${tag}.${table.name}.${n}` };
+      Object.entries(table.columns).forEach(([name, column], c) => {
+        const parents = records[table.parents[name]];
+        record[name] = parents
+          ? parents[n % parents.length].id
+          : varied(column, `${tag}.${name}`, n + c);
+      });
+      return record;
+    });
+  }
+  const count = Object.values(records).reduce((sum, list) => sum + list.length, 0);
+  return { tag, records, count };
+}
+
+/**
+ * The push body of a batch, as the WatermelonDB client sends new records. `deletedIds`: ids to
+ * list as deleted in the first table too (ids the server does not have are a no-op).
  */
 export function pushBody(
   batch: Batch,
   lastPulledAt: number,
-  deletedGames: string[] = [],
+  deletedIds: string[] = [],
 ): Record<string, unknown> {
   const input = Object.fromEntries(
-    TABLES.map((table) => [
+    SYNC_TABLE_NAMES.map((table, i) => [
       table,
-      { created: batch.records[table], deleted: table === 'games' ? deletedGames : [] },
+      { created: batch.records[table], deleted: i === 0 ? deletedIds : [] },
     ]),
   );
   return { changes: changes(input), last_pulled_at: lastPulledAt };
@@ -273,13 +262,13 @@ export function pushBatch(
   base: string,
   device: FaultDevice,
   batch: Batch,
-  options: Omit<CallOptions, 'token' | 'body'> & { deletedGames?: string[] } = {},
+  options: Omit<CallOptions, 'token' | 'body'> & { deletedIds?: string[] } = {},
 ): Promise<HttpResult> {
-  const { deletedGames, ...callOptions } = options;
+  const { deletedIds, ...callOptions } = options;
   return httpCall(base, 'POST', '/api/v1/sync/push', {
     ...callOptions,
     token: device.token,
-    body: pushBody(batch, device.since, deletedGames),
+    body: pushBody(batch, device.since, deletedIds),
   });
 }
 
@@ -297,7 +286,7 @@ export type BatchCheck = {
  */
 export function checkBatches(pulled: PulledChanges, batches: Batch[]): BatchCheck {
   const rows = new Map<string, Rec>();
-  for (const table of TABLES) {
+  for (const table of SYNC_TABLE_NAMES) {
     for (const record of [...pulled[table].created, ...pulled[table].updated]) {
       rows.set(`${table}/${record.id}`, record);
     }
@@ -307,7 +296,7 @@ export function checkBatches(pulled: PulledChanges, batches: Batch[]): BatchChec
   for (const batch of batches) {
     let present = 0;
     const mismatched: string[] = [];
-    for (const table of TABLES) {
+    for (const table of SYNC_TABLE_NAMES) {
       for (const record of batch.records[table]) {
         const key = `${table}/${record.id}`;
         known.add(key);

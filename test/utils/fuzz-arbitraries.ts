@@ -1,9 +1,9 @@
 /**
  * fast-check generators for fuzzing the sync endpoints (test/fuzz.e2e-spec.ts).
  *
- * - Valid pushes (pushSpecArb + buildPush), built with the record builders: hostile but valid
+ * - Valid pushes (pushSpecArb + buildPush), every column of every table: hostile but valid
  *   ids, strings (quotes, backslashes, RTL, emoji, combining marks, at their limits), ints at
- *   int32's ends, dates 0..8.64e15, numbers spelt `-0`, `1.0`, `1e3`, `null` where nullable,
+ *   int32's ends, dates at both ends, numbers spelt `-0`, `1.0`, `1e3`, `null` where nullable,
  *   ignored keys (`_status`, `__proto__`, 1000-deep JSON, `1e400`), long `deleted` arrays.
  * - Defects that spoil one (DefectPlan, applied by `spoil`): in the JSON tree (wrong types,
  *   missing keys, NUL, lone surrogates, over-long or 1 MB strings, ids with quotes and slashes,
@@ -12,16 +12,25 @@
  *   and in transport (Content-Type, charset, Content-Encoding, over the size limit, gzip bombs).
  * - Pull query strings (pullQueryArb), and the answers the contract leaves no choice about.
  *
- * The columns and limits are written from CONTRACT.md on purpose, not imported from the server's
- * registry: the fuzzer checks the server against the contract, not against itself. Generators
- * produce small descriptions; bodies are built from them when a run executes, so a failing
- * counterexample prints in a few lines even when the body it stands for is 10 MB.
+ * Tables, columns, kinds, nullability, limits and parent links all come from the server's table
+ * registry (SYNC_TABLES, sync-column.ts), so a new table is fuzzed as soon as it is registered;
+ * the contract's own limits are pinned by the e2e tests that name them. Generators produce small
+ * descriptions; bodies are built from them when a run executes, so a failing counterexample
+ * prints in a few lines even when the body it stands for is 10 MB.
  */
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { game, player, Rec, round, score } from './sync-records';
-import { INT32_MAX, INT32_MIN, MS_MAX } from '../../src/sync/registry/sync-column';
-import { SYNC_TABLES } from '../../src/sync/registry/sync-tables';
+import {
+  ID_MAX_LENGTH,
+  ID_PATTERN,
+  idColumn,
+  INT32_MAX,
+  INT32_MIN,
+  MS_MAX,
+  MS_MIN,
+  SyncColumn,
+} from '../../src/sync/registry/sync-column';
+import { SYNC_TABLE_NAMES, SYNC_TABLES } from '../../src/sync/registry/sync-tables';
 
 // ---------------------------------------------------------------------------------------------
 // JSON text that JSON.stringify cannot write
@@ -107,45 +116,39 @@ export const sometimes = <T>(arb: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<
   fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 // ---------------------------------------------------------------------------------------------
-// The contract: tables, columns, limits
+// The registry: tables, columns, limits
 // ---------------------------------------------------------------------------------------------
 
-export const TABLES = ['games', 'game_players', 'rounds', 'scores'] as const;
-// The registry (and CONTRACT.md) must list exactly these; the schema test pins registry to entities.
-export type TableName = (typeof TABLES)[number];
 export const ARRAYS = ['created', 'updated', 'deleted'] as const;
 export type ArrayName = (typeof ARRAYS)[number];
 
-export type ColumnKind = 'id' | 'string' | 'int' | 'ms';
-export type Column = {
-  name: string;
-  kind: ColumnKind;
-  nullable: boolean;
-  /** For strings: the most characters (code points). */
-  max?: number;
-  /** For parent links: the parent table. */
-  parent?: TableName;
-};
+/** A registry column with its name and, for a parent link, the parent table. */
+export type Column = SyncColumn & { name: string; parent?: string };
 
-/** Every wire column besides `id`, per table, from the server's table registry. */
-export const COLUMNS = Object.fromEntries(
+/** Every wire column besides `id`, per table. */
+export const COLUMNS: Record<string, Column[]> = Object.fromEntries(
   SYNC_TABLES.map((table) => [
     table.name,
     Object.entries(table.columns).map(([name, column]): Column => ({
+      ...column,
       name,
-      kind: column.kind,
-      nullable: column.nullable,
-      max: column.maxLength,
-      parent: table.parents[name] as TableName | undefined,
+      parent: table.parents[name],
     })),
   ]),
-) as Record<TableName, Column[]>;
+);
 
-const ID_COLUMN: Column = { name: 'id', kind: 'id', nullable: false };
+const ID_COLUMN: Column = { ...idColumn(), name: 'id' };
 /** `id` first, then the table's columns: what every record carries on the wire. */
-export const wireColumns = (table: TableName): Column[] => [ID_COLUMN, ...COLUMNS[table]];
+export const recordColumns = (table: string): Column[] => [ID_COLUMN, ...COLUMNS[table]];
 
-export { INT32_MAX, INT32_MIN, MS_MAX };
+/** A table without parent links: a push needs one of its records before any child. */
+const isRoot = (table: string) => COLUMNS[table].every((column) => !column.parent);
+
+/** Named where a generator needs some real table or column (SQL, migrations, lookalikes). */
+const [FIRST_TABLE] = SYNC_TABLE_NAMES;
+const FIRST_COLUMN = COLUMNS[FIRST_TABLE][0].name;
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Valid ids that validIdArb never produces: padding and orphan links, which must not collide. */
 const RESERVED = 'zz.fuzz.';
@@ -160,21 +163,21 @@ const isWellFormed = (s: string) => !LONE_SURROGATE.test(s);
 // Valid values, hostile ones included
 // ---------------------------------------------------------------------------------------------
 
-const ID_CHARS = [
-  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-  ...'abcdefghijklmnopqrstuvwxyz',
-  ...'0123456789',
-  '_',
-  '.',
-  '-',
-];
+/** The ASCII characters that ID_PATTERN allows. */
+const ID_CHARS = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).filter((ch) =>
+  ID_PATTERN.test(ch),
+);
 
-/** Every id matching the contract's pattern, biased to the odd ones. */
+/** Every id matching the registry's pattern, biased to the odd ones. */
 export const validIdArb: fc.Arbitrary<string> = fc
   .oneof(
     {
       weight: 6,
-      arbitrary: fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 64 }),
+      arbitrary: fc.string({
+        unit: fc.constantFrom(...ID_CHARS),
+        minLength: 1,
+        maxLength: ID_MAX_LENGTH,
+      }),
     },
     {
       weight: 2,
@@ -211,7 +214,11 @@ export const validIdArb: fc.Arbitrary<string> = fc
     },
     {
       weight: 1,
-      arbitrary: fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 64, maxLength: 64 }),
+      arbitrary: fc.string({
+        unit: fc.constantFrom(...ID_CHARS),
+        minLength: ID_MAX_LENGTH,
+        maxLength: ID_MAX_LENGTH,
+      }),
     },
   )
   .filter((id) => !isReserved(id));
@@ -269,7 +276,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '𝕏𝔂𝖟',
   '\u{10ffff}',
   '<script>alert(1)</script>',
-  "'; DROP TABLE games; --",
+  `'; DROP TABLE ${FIRST_TABLE}; --`,
   '%s%n%x',
   '${x}{{x}}',
   '../../etc/passwd',
@@ -318,10 +325,10 @@ export const validIntArb: fc.Arbitrary<Valid> = fc.oneof(
         '1e+3',
         '0e0',
         '100e-2',
-        '2147483647.0',
-        '-2147483648.0',
-        '-2.147483648e9',
-        '2.147483647E9',
+        `${INT32_MAX}.0`,
+        `${INT32_MIN}.0`,
+        INT32_MIN.toExponential(),
+        INT32_MAX.toExponential().toUpperCase(),
       )
       .map(spelt),
   },
@@ -330,13 +337,24 @@ export const validIntArb: fc.Arbitrary<Valid> = fc.oneof(
 export const validMsArb: fc.Arbitrary<Valid> = fc.oneof(
   {
     weight: 4,
-    arbitrary: fc.bigInt({ min: 0n, max: BigInt(MS_MAX) }).map((n) => plain(Number(n))),
+    arbitrary: fc.bigInt({ min: BigInt(MS_MIN), max: BigInt(MS_MAX) }).map((n) => plain(Number(n))),
   },
-  { weight: 2, arbitrary: fc.constantFrom(0, 1, MS_MAX, MS_MAX - 1, 1764115200000).map(plain) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(MS_MIN, MS_MIN + 1, MS_MAX, MS_MAX - 1, 1764115200000).map(plain),
+  },
   {
     weight: 1,
     arbitrary: fc
-      .constantFrom('-0', '0.0', '8.64e15', '8640000000000000.0', '1.7641152e12', '1e0')
+      .constantFrom(
+        `${MS_MIN}.0`,
+        MS_MAX.toExponential(),
+        `${MS_MAX}.0`,
+        '-0',
+        '0.0',
+        '1.7641152e12',
+        '1e0',
+      )
       .map(spelt),
   },
 );
@@ -346,7 +364,7 @@ export function validValueArb(column: Column): fc.Arbitrary<Valid> {
     column.kind === 'id'
       ? validIdArb.map(plain)
       : column.kind === 'string'
-        ? validStringArb(column.max!).map(plain)
+        ? validStringArb(column.maxLength!).map(plain)
         : column.kind === 'int'
           ? validIntArb
           : validMsArb;
@@ -356,17 +374,15 @@ export function validValueArb(column: Column): fc.Arbitrary<Valid> {
 }
 
 /** Keys that are no column: WatermelonDB's own, lookalikes, prototype names, unicode. */
-const extraKeyArb = (table: TableName): fc.Arbitrary<string> =>
-  fc
+const extraKeyArb = (table: string): fc.Arbitrary<string> => {
+  const names = recordColumns(table).map((column) => column.name);
+  const lookalikes = names.flatMap((name) => [name.toUpperCase(), capitalize(name), `${name} `]);
+  return fc
     .oneof(
       fc.constantFrom(
         '_status',
         '_changed',
-        'ID',
-        'Id',
-        'id ',
-        'Name',
-        'game_id ',
+        ...lookalikes,
         '__proto__',
         'constructor',
         'toString',
@@ -380,7 +396,8 @@ const extraKeyArb = (table: TableName): fc.Arbitrary<string> =>
       ),
       fc.string({ unit: 'binary', maxLength: 12 }),
     )
-    .filter((key) => !wireColumns(table).some((c) => c.name === key));
+    .filter((key) => !names.includes(key));
+};
 
 /** The key a prototype-pollution attempt sets; the tests check that `{}` never has it. */
 export const POLLUTION_KEY = 'fuzzPolluted';
@@ -390,7 +407,13 @@ const extraValueArb: fc.Arbitrary<Json> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> },
   {
     weight: 2,
-    arbitrary: fc.constantFrom<Json>('created', 'updated', 'deleted', '', 'name,status'),
+    arbitrary: fc.constantFrom<Json>(
+      'created',
+      'updated',
+      'deleted',
+      '',
+      COLUMNS[FIRST_TABLE].map((column) => column.name).join(','),
+    ),
   },
   { weight: 1, arbitrary: deepArb },
   {
@@ -416,13 +439,13 @@ const extraValueArb: fc.Arbitrary<Json> = fc.oneof(
   },
 );
 
-const extrasArb = (table: TableName) =>
+const extrasArb = (table: string) =>
   fc.array(fc.tuple(extraKeyArb(table), extraValueArb), { maxLength: 3 });
 
 type Values = Record<string, Valid>;
 
 /** Valid values for a table's non-parent columns. */
-function valuesArb(table: TableName): fc.Arbitrary<Values> {
+function valuesArb(table: string): fc.Arbitrary<Values> {
   const shape: Record<string, fc.Arbitrary<Valid>> = {};
   for (const column of COLUMNS[table]) {
     if (!column.parent) shape[column.name] = validValueArb(column);
@@ -435,8 +458,8 @@ function valuesArb(table: TableName): fc.Arbitrary<Values> {
 // ---------------------------------------------------------------------------------------------
 
 /** Ids a device already has (seeded), per table: any of them is a valid parent. */
-export type Known = Record<TableName, string[]>;
-export const NO_KNOWN: Known = { games: [], game_players: [], rounds: [], scores: [] };
+export type Known = Record<string, string[]>;
+export const NO_KNOWN: Known = Object.fromEntries(SYNC_TABLE_NAMES.map((table) => [table, []]));
 
 type RecordSpec = {
   values: Values;
@@ -445,49 +468,51 @@ type RecordSpec = {
   extras: Array<[string, Json]>;
 };
 
-const recordSpecArb = (table: TableName): fc.Arbitrary<RecordSpec> =>
+const parentCount = (table: string) => COLUMNS[table].filter((column) => column.parent).length;
+
+const recordSpecArb = (table: string): fc.Arbitrary<RecordSpec> =>
   fc.record({
     values: valuesArb(table),
-    parents: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
+    // One pick per parent link.
+    parents: fc.array(fc.nat(), { minLength: parentCount(table), maxLength: parentCount(table) }),
     inCreated: fc.boolean(),
     extras: extrasArb(table),
   });
 
 export type PushSpec = {
   ids: string[];
-  records: Record<TableName, RecordSpec[]>;
+  records: Record<string, RecordSpec[]>;
   /** Updates of records the device has: `pick` chooses which. */
-  updates: Array<{ table: TableName; pick: number; spec: RecordSpec }>;
+  updates: Array<{ table: string; pick: number; spec: RecordSpec }>;
   /** Deletions of records the device has (`known`) or never had (`fresh`). */
-  deletes: Array<{ table: TableName; pick: number; known: boolean }>;
+  deletes: Array<{ table: string; pick: number; known: boolean }>;
   /** Valid ids the device never had, appended to `deleted` (long arrays). */
-  padding: { table: TableName; count: number } | null;
+  padding: { table: string; count: number } | null;
   /** Extra top-level keys (the server ignores them). */
   topExtras: Array<[string, Json]>;
 };
 
-export type Location = { table: TableName; array: 'created' | 'updated'; index: number };
+export type Location = { table: string; array: 'created' | 'updated'; index: number };
 
 export type BuiltPush = {
-  changes: Record<TableName, { created: JsonObject[]; updated: JsonObject[]; deleted: Json[] }>;
+  changes: Record<string, { created: JsonObject[]; updated: JsonObject[]; deleted: Json[] }>;
   topExtras: Array<[string, Json]>;
   /** What a first-sync pull of a device that had nothing must return (new records only). */
-  expected: Record<TableName, Array<Record<string, unknown>>>;
+  expected: Record<string, Array<Record<string, unknown>>>;
   /** Records created by this push that have parent links, for the orphan mutation. */
   newChildren: Location[];
 };
 
-const sizes = { games: 3, game_players: 4, rounds: 3, scores: 4 } as const;
-
 export function pushSpecArb(known: Known = NO_KNOWN): fc.Arbitrary<PushSpec> {
   const knownIds = new Set(Object.values(known).flat());
   const hasKnown = knownIds.size > 0;
-  const tableArb = fc.constantFrom(...TABLES);
-  const records = {} as Record<TableName, fc.Arbitrary<RecordSpec[]>>;
-  for (const table of TABLES) {
+  const tableArb = fc.constantFrom(...SYNC_TABLE_NAMES);
+  const records: Record<string, fc.Arbitrary<RecordSpec[]>> = {};
+  for (const table of SYNC_TABLE_NAMES) {
+    // At least one root record, so that children have a parent in the push.
     records[table] = fc.array(recordSpecArb(table), {
-      minLength: table === 'games' ? 1 : 0,
-      maxLength: sizes[table],
+      minLength: isRoot(table) ? 1 : 0,
+      maxLength: isRoot(table) ? 3 : 4,
     });
   }
   return fc.record({
@@ -545,33 +570,18 @@ export function pushSpecArb(known: Known = NO_KNOWN): fc.Arbitrary<PushSpec> {
 }
 
 function wireRecord(
-  table: TableName,
+  table: string,
   id: string,
   spec: RecordSpec,
   parentIds: Record<string, string>,
 ): { wire: JsonObject; expected: Record<string, unknown> } {
-  const overrides: Record<string, unknown> = { id };
+  const wire: JsonObject = { id };
   const expected: Record<string, unknown> = { id };
   for (const column of COLUMNS[table]) {
-    if (column.parent) {
-      overrides[column.name] = parentIds[column.name];
-      expected[column.name] = parentIds[column.name];
-    } else {
-      overrides[column.name] = spec.values[column.name].wire;
-      expected[column.name] = spec.values[column.name].expected;
-    }
+    const value = column.parent ? plain(parentIds[column.name]) : spec.values[column.name];
+    setKey(wire, column.name, value.wire);
+    expected[column.name] = value.expected;
   }
-  // The record builders give the full column set; every column is overridden.
-  const built: Rec =
-    table === 'games'
-      ? game(overrides)
-      : table === 'game_players'
-        ? player(parentIds.game_id, overrides)
-        : table === 'rounds'
-          ? round(parentIds.game_id, overrides)
-          : score(parentIds.round_id, parentIds.player_id, overrides);
-  const wire: JsonObject = {};
-  for (const [key, value] of Object.entries(built)) setKey(wire, key, value as Json);
   for (const [key, value] of spec.extras) setKey(wire, key, value);
   return { wire, expected };
 }
@@ -585,16 +595,16 @@ export function buildPush(spec: PushSpec, known: Known = NO_KNOWN): BuiltPush {
   const pool = [...spec.ids];
   const changes = {} as BuiltPush['changes'];
   const expected = {} as BuiltPush['expected'];
-  const used = {} as Record<TableName, Set<string>>;
-  for (const table of TABLES) {
+  const used = {} as Record<string, Set<string>>;
+  for (const table of SYNC_TABLE_NAMES) {
     changes[table] = { created: [], updated: [], deleted: [] };
     expected[table] = [];
     used[table] = new Set();
   }
-  const fresh = {} as Record<TableName, string[]>;
+  const fresh = {} as Record<string, string[]>;
   const newChildren: Location[] = [];
 
-  const place = (table: TableName, spec: RecordSpec, id: string, isNew: boolean): boolean => {
+  const place = (table: string, spec: RecordSpec, id: string, isNew: boolean): boolean => {
     const parentIds: Record<string, string> = {};
     let i = 0;
     for (const column of COLUMNS[table]) {
@@ -612,7 +622,7 @@ export function buildPush(spec: PushSpec, known: Known = NO_KNOWN): BuiltPush {
     return true;
   };
 
-  for (const table of TABLES) {
+  for (const table of SYNC_TABLE_NAMES) {
     fresh[table] = [];
     for (const recordSpec of spec.records[table]) {
       const id = pool[0];
@@ -695,9 +705,9 @@ const badIdArb: fc.Arbitrary<Json> = fc.oneof(
     weight: 2,
     arbitrary: fc.constantFrom<Json>(
       '',
-      'x'.repeat(65),
+      'x'.repeat(ID_MAX_LENGTH + 1),
       'a'.repeat(1000),
-      '../games',
+      `../${FIRST_TABLE}`,
       'a/b',
       'a\\b',
       'a"b',
@@ -835,8 +845,8 @@ const badIntArb: fc.Arbitrary<Json> = fc.oneof(
     arbitrary: fc.constantFrom(
       new RawJson('1e400'),
       new RawJson('-1e400'),
-      new RawJson('2147483648.0'),
-      new RawJson('2147483647.5'),
+      new RawJson(`${INT32_MAX + 1}.0`),
+      new RawJson(`${INT32_MAX}.5`),
       new RawJson('9007199254740993'),
       new RawJson('0.1e1000'),
     ),
@@ -845,15 +855,15 @@ const badIntArb: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: deepArb },
 );
 
-/** Never epoch milliseconds in 0..8.64e15. */
+/** Never epoch milliseconds in MS_MIN..MS_MAX. */
 const badMsArb: fc.Arbitrary<Json> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(-1, MS_MAX + 1) },
+  { weight: 3, arbitrary: fc.constantFrom(MS_MIN - 1, MS_MAX + 1) },
   {
     weight: 3,
     arbitrary: fc.oneof(
       fc.integer({ min: MS_MAX + 1, max: Number.MAX_SAFE_INTEGER }),
-      fc.integer({ min: Number.MIN_SAFE_INTEGER, max: -1 }),
-      fc.constantFrom(-1, MS_MAX + 1, 2 ** 53, 1e16, 1e300, -1764115200000),
+      fc.integer({ min: Number.MIN_SAFE_INTEGER, max: MS_MIN - 1 }),
+      fc.constantFrom(MS_MIN - 1, MS_MAX + 1, 2 ** 53, 1e16, 1e300, -1764115200000),
     ),
   },
   { weight: 2, arbitrary: nonInteger },
@@ -862,7 +872,7 @@ const badMsArb: fc.Arbitrary<Json> = fc.oneof(
     arbitrary: fc.constantFrom(
       new RawJson('1e400'),
       new RawJson('-1e400'),
-      new RawJson('8.640000000000001e15'),
+      new RawJson((MS_MAX + 1).toExponential()),
       new RawJson('1764115200000.5'),
       new RawJson('1e-7'),
     ),
@@ -885,14 +895,14 @@ const badValueArb: fc.Arbitrary<BadValue> = fc.record({
   ms: badMsArb,
 });
 
-/** A value that the contract refuses for `column`. */
+/** A value that the registry refuses for `column`. */
 export function badValue(column: Column, bad: BadValue): Json {
   if (bad.useNull && !column.nullable) return null;
   switch (column.kind) {
     case 'id':
       return bad.id;
     case 'string':
-      return badString(bad.string, column.max!);
+      return badString(bad.string, column.maxLength!);
     case 'int':
       return bad.int;
     case 'ms':
@@ -927,25 +937,30 @@ const notArrayArb: fc.Arbitrary<Json> = fc.oneof(
   deepShapeArb.map((shape) => deepJson({ ...shape, kind: 'object' })),
 );
 
-const TABLE_NAMES = new Set<string>(TABLES);
+const TABLE_NAMES = new Set(SYNC_TABLE_NAMES);
+/** Near misses of a table name: case, singular, camelCase, spaces, NUL, a diaeresis, paths, SQL. */
+const tableLookalikes = (name: string): string[] => [
+  capitalize(name),
+  name.toUpperCase(),
+  name.replace(/s$/, ''),
+  name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+  capitalize(name).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+  `${name} `,
+  ` ${name}`,
+  `${name}\u0000`,
+  `${name.slice(0, 2)}\u0308${name.slice(2)}`.normalize('NFC'),
+  `${name}.created`,
+  `${name}\\`,
+  `${name}/`,
+  `"${name}"`,
+  `${name}; DROP TABLE ${name}`,
+];
 const unknownTableArb: fc.Arbitrary<string> = fc
   .oneof(
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        'Games',
-        'GAMES',
-        'game',
-        'Game_players',
-        'gamePlayers',
-        'games ',
-        ' games',
-        'games\u0000',
-        'g\u00e4mes',
-        'scores.created',
-        'scores\\',
-        'rounds/',
-        '"rounds"',
+        ...SYNC_TABLE_NAMES.flatMap(tableLookalikes),
         '__proto__',
         'constructor',
         'toString',
@@ -955,7 +970,6 @@ const unknownTableArb: fc.Arbitrary<string> = fc
         'devices',
         'migrations',
         'pg_catalog.pg_user',
-        'games; DROP TABLE games',
         '🎲',
         'مباريات',
         '\ud800',
@@ -974,18 +988,18 @@ export type TreeDefect =
   | { kind: 'dropColumn'; rec: number; col: number }
   | { kind: 'wrongValue'; rec: number; col: number; bad: BadValue; dupKey: boolean }
   | { kind: 'notObjectRecord'; rec: number; value: Json }
-  | { kind: 'notArray'; table: TableName; array: ArrayName; value: Json }
-  | { kind: 'notObjectTable'; table: TableName; value: Json }
-  | { kind: 'badDeletedId'; table: TableName; at: number; value: Json }
+  | { kind: 'notArray'; table: string; array: ArrayName; value: Json }
+  | { kind: 'notObjectTable'; table: string; value: Json }
+  | { kind: 'badDeletedId'; table: string; at: number; value: Json }
   | { kind: 'duplicateId'; rec: number; into: ArrayName }
   | { kind: 'unknownTable'; name: string; value: Json; emptyTable: boolean }
   | { kind: 'notObjectChanges'; value: Json }
   | { kind: 'badLastPulledAt'; value: Json }
   | { kind: 'lastPulledAtNotIssued'; ahead: number }
   | { kind: 'orphan'; child: number }
-  | { kind: 'tooManyRecords'; table: TableName; extra: number };
+  | { kind: 'tooManyRecords'; table: string; extra: number };
 
-const tableArb = fc.constantFrom(...TABLES);
+const tableArb = fc.constantFrom(...SYNC_TABLE_NAMES);
 const arrayArb = fc.constantFrom(...ARRAYS);
 
 export const treeDefectArb: fc.Arbitrary<TreeDefect> = fc.oneof(
@@ -1436,7 +1450,7 @@ function recordLocations(body: JsonObject): Array<Location & { record: JsonObjec
   const out: Array<Location & { record: JsonObject }> = [];
   const changes = body.changes;
   if (!isJsonObject(changes)) return out;
-  for (const table of TABLES) {
+  for (const table of SYNC_TABLE_NAMES) {
     const t = changes[table];
     if (!isJsonObject(t)) continue;
     for (const array of ['created', 'updated'] as const) {
@@ -1450,7 +1464,7 @@ function recordLocations(body: JsonObject): Array<Location & { record: JsonObjec
   return out;
 }
 
-function tableOf(body: JsonObject, table: TableName): JsonObject | undefined {
+function tableOf(body: JsonObject, table: string): JsonObject | undefined {
   const changes = body.changes;
   if (!isJsonObject(changes)) return undefined;
   const t = changes[table];
@@ -1467,7 +1481,7 @@ type Applied = { statuses: number[]; probes: Probe[] };
 
 const own = (target: JsonObject, key: string) => Object.prototype.hasOwnProperty.call(target, key);
 
-function locate(body: JsonObject, table: TableName, array: ArrayName, index: number): unknown {
+function locate(body: JsonObject, table: string, array: ArrayName, index: number): unknown {
   const list = tableOf(body, table)?.[array];
   return Array.isArray(list) ? list[index] : undefined;
 }
@@ -1497,7 +1511,7 @@ function applyTreeDefect(body: JsonObject, defect: TreeDefect, ctx: Ctx): Applie
       const records = recordLocations(body);
       if (!records.length) return fallback();
       const { table, array, index, record } = records[defect.rec % records.length];
-      const columns = wireColumns(table);
+      const columns = recordColumns(table);
       const name = columns[defect.col % columns.length].name;
       delete record[name];
       return invalid([
@@ -1511,7 +1525,7 @@ function applyTreeDefect(body: JsonObject, defect: TreeDefect, ctx: Ctx): Applie
       const records = recordLocations(body);
       if (!records.length) return fallback();
       const { table, array, index, record } = records[defect.rec % records.length];
-      const columns = wireColumns(table);
+      const columns = recordColumns(table);
       const column = columns[defect.col % columns.length];
       const bad = cloneJson(badValue(column, defect.bad));
       const path = `changes.${table}.${array}[${index}].${column.name}`;
@@ -1868,8 +1882,8 @@ const numberTextArb: fc.Arbitrary<string> = fc.oneof(
     'Infinity',
     '-Infinity',
     '9007199254740993',
-    '8640000000000001',
-    '2147483648',
+    String(MS_MAX + 1),
+    String(INT32_MAX + 1),
   ),
 );
 
@@ -1899,8 +1913,8 @@ const junkTextArb: fc.Arbitrary<string> = fc.oneof(
 
 const tableNameArb: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>(
-    ...TABLES,
-    'Games',
+    ...SYNC_TABLE_NAMES,
+    ...SYNC_TABLE_NAMES.map(capitalize),
     'unknown',
     '',
     '__proto__',
@@ -1937,7 +1951,7 @@ const migrationArb: fc.Arbitrary<string> = fc.oneof(
           ),
           tables: fc.oneof(
             fc.array(tableNameArb, { maxLength: 5 }),
-            fc.constantFrom<Json>('games', null, {}, 1),
+            fc.constantFrom<Json>(FIRST_TABLE, null, {}, 1),
             // One over ArrayMaxSize(1000), short enough for a URL.
             fc.constant(Array.from({ length: 1001 }, () => 'g') as Json),
           ),
@@ -1948,14 +1962,14 @@ const migrationArb: fc.Arbitrary<string> = fc.oneof(
                   table: tableNameArb,
                   columns: fc.oneof(
                     fc.array(tableNameArb, { maxLength: 4 }),
-                    fc.constantFrom<Json>('name', null),
+                    fc.constantFrom<Json>(FIRST_COLUMN, null),
                   ),
                 }),
-                fc.constantFrom<Json>(null, [], 'games', 1),
+                fc.constantFrom<Json>(null, [], FIRST_TABLE, 1),
               ),
               { maxLength: 3 },
             ),
-            fc.constantFrom<Json>('games', null, {}),
+            fc.constantFrom<Json>(FIRST_TABLE, null, {}),
           ),
           extra: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
         },
@@ -1969,8 +1983,12 @@ const migrationArb: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.constantFrom(
-          '{"from":1,"tables":["games"],"columns":[]}',
-          '{"from":1,"tables":[],"columns":[{"table":"games","columns":["name"]}]}',
+          JSON.stringify({ from: 1, tables: [FIRST_TABLE], columns: [] }),
+          JSON.stringify({
+            from: 1,
+            tables: [],
+            columns: [{ table: FIRST_TABLE, columns: [FIRST_COLUMN] }],
+          }),
         ),
         fc.nat(),
       )
@@ -2143,10 +2161,15 @@ export const pullQueryExamples = (issued: Issued): PullQuery[] => [
   plainQuery([['schema_version', '-1']]),
   plainQuery([['schema_version', '1.5']]),
   plainQuery([['migration', 'null']]),
-  plainQuery([['migration', '{"from":1,"tables":["games"],"columns":[]}']]),
+  plainQuery([['migration', JSON.stringify({ from: 1, tables: [FIRST_TABLE], columns: [] })]]),
   plainQuery([['migration', '{"from":0,"tables":[],"columns":[]}']]),
-  plainQuery([['migration', '{"from":1,"tables":"games","columns":[]}']]),
-  plainQuery([['migration', '{"from":1,"tables":[],"columns":[{"table":"games","columns":[1]}]}']]),
+  plainQuery([['migration', JSON.stringify({ from: 1, tables: FIRST_TABLE, columns: [] })]]),
+  plainQuery([
+    [
+      'migration',
+      JSON.stringify({ from: 1, tables: [], columns: [{ table: FIRST_TABLE, columns: [1] }] }),
+    ],
+  ]),
   plainQuery([['migration', '[' + '['.repeat(999) + ']'.repeat(999) + ']']]),
   plainQuery([['migration', '{"from":1']]),
 ];

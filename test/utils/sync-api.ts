@@ -1,3 +1,4 @@
+import { SYNC_TABLE_NAMES } from '../../src/sync/registry/sync-tables';
 import { ChangesInput, changes } from './sync-records';
 import { RegisteredDevice, TestApp } from './test-app';
 
@@ -55,10 +56,10 @@ export function syncApi(t: TestApp, device: RegisteredDevice) {
   };
 }
 
-/** Every row of a device across the four tables, to prove that a refused request changed nothing. */
+/** Every row of a device across the synced tables, to prove that a refused request changed nothing. */
 export async function snapshotDevice(t: TestApp, deviceId: string): Promise<unknown> {
   const tables: Record<string, unknown> = {};
-  for (const table of ['games', 'game_players', 'rounds', 'scores']) {
+  for (const table of SYNC_TABLE_NAMES) {
     tables[table] = await t.dataSource.query(
       `SELECT * FROM "${table}" WHERE device_id = $1 ORDER BY id`,
       [deviceId],

@@ -5,9 +5,8 @@ import { hasUnsyncedChanges } from '@nozbe/watermelondb/sync';
 import logger from '@nozbe/watermelondb/utils/common/logger';
 import { Game, GamePlayer, modelClasses, Round, Score } from '../../client/models';
 import { migrations, schema } from '../../client/schema';
+import { SYNC_TABLE_NAMES } from '../../src/sync/registry/sync-tables';
 import { createTestApp, TestApp } from './test-app';
-
-export const SYNCED_TABLES = ['games', 'game_players', 'rounds', 'scores'] as const;
 
 let installCount = 0;
 
@@ -45,7 +44,7 @@ export type DatabaseDump = Record<string, Array<Record<string, unknown>>>;
  */
 export async function dumpDatabase(database: Database): Promise<DatabaseDump> {
   const dump: DatabaseDump = {};
-  for (const table of SYNCED_TABLES) {
+  for (const table of SYNC_TABLE_NAMES) {
     const collection = database.get(table);
     const columns = ['id', ...Object.keys(collection.schema.columns)];
     const records = await collection.query().fetch();
@@ -63,7 +62,7 @@ export async function dumpDatabase(database: Database): Promise<DatabaseDump> {
 export async function countUnsyncedChanges(database: Database): Promise<number> {
   return database.read(async () => {
     let count = 0;
-    for (const table of SYNCED_TABLES) {
+    for (const table of SYNC_TABLE_NAMES) {
       const collection = database.get(table);
       count += await collection
         .query(Q.where('_status', Q.oneOf(['created', 'updated'])))

@@ -1,76 +1,32 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Allow } from 'class-validator';
+import { SYNC_TABLES, SyncTable, syncTable } from '../registry/sync-tables';
 import { SyncChangesDto } from './sync-changes.dto';
 
+/** A table's example record: its column examples, parent links at the parents' example records. */
+function exampleRecord(table: SyncTable): Record<string, unknown> {
+  const record: Record<string, unknown> = { id: table.exampleId };
+  for (const [name, column] of Object.entries(table.columns)) {
+    const parent = table.parents[name];
+    record[name] = parent ? syncTable(parent)?.exampleId : column.example;
+  }
+  return record;
+}
+
 /**
- * A push that succeeds as-is for any registered device, and again when replayed (same values).
- * Change a value and send it again with the same last_pulled_at to see a 409.
+ * A push that succeeds as-is for any registered device, and again when replayed (same values):
+ * one record of every registry table, the first with WatermelonDB's `_status` and `_changed` (the
+ * server ignores them). Change a value and send it again with the same last_pulled_at to see a
+ * 409.
  */
 const EXAMPLE = {
-  changes: {
-    games: {
-      created: [
-        {
-          id: 'game-1',
-          name: 'Friday night',
-          target_score: 500,
-          status: 'active',
-          winner_id: null,
-          started_at: 1764115200000,
-          ended_at: null,
-          _status: 'created',
-          _changed: '',
-        },
-      ],
-      updated: [],
-      deleted: [],
-    },
-    game_players: {
-      created: [
-        { id: 'player-1', game_id: 'game-1', name: 'Ana', position: 1, current_total: 35 },
-        { id: 'player-2', game_id: 'game-1', name: 'Ben', position: 2, current_total: 20 },
-      ],
-      updated: [],
-      deleted: [],
-    },
-    rounds: {
-      created: [
-        {
-          id: 'round-1',
-          game_id: 'game-1',
-          round_number: 1,
-          caller_id: 'player-1',
-          created_at: 1764115260000,
-        },
-      ],
-      updated: [],
-      deleted: [],
-    },
-    scores: {
-      created: [
-        {
-          id: 'score-1',
-          round_id: 'round-1',
-          player_id: 'player-1',
-          raw_score: 35,
-          bonus_applied: 0,
-          final_score: 35,
-          total_after: 35,
-        },
-        {
-          id: 'score-2',
-          round_id: 'round-1',
-          player_id: 'player-2',
-          raw_score: 20,
-          bonus_applied: 0,
-          final_score: 20,
-          total_after: 20,
-        },
-      ],
-      updated: [],
-      deleted: [],
-    },
-  },
+  changes: Object.fromEntries(
+    SYNC_TABLES.map((table, i) => {
+      const record = exampleRecord(table);
+      const created = [i === 0 ? { ...record, _status: 'created', _changed: '' } : record];
+      return [table.name, { created, updated: [], deleted: [] }];
+    }),
+  ),
   // Any time at or before the device's registration works for new records.
   last_pulled_at: 1764115200000,
 };

@@ -18,6 +18,8 @@ export type SyncTable = {
    * other id columns (winner_id, caller_id) are stored as given.
    */
   parents: Record<string, string>;
+  /** The id of this table's record in the OpenAPI push example (children link to it). */
+  exampleId: string;
 };
 
 /**
@@ -39,6 +41,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
       ended_at: msColumn({ nullable: true, example: null }),
     },
     parents: {},
+    exampleId: 'game-1',
   },
   {
     name: 'game_players',
@@ -51,6 +54,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
       current_total: intColumn({ example: 120 }),
     },
     parents: { game_id: 'games' },
+    exampleId: 'player-1',
   },
   {
     name: 'rounds',
@@ -67,6 +71,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
       created_at: msColumn(),
     },
     parents: { game_id: 'games' },
+    exampleId: 'round-1',
   },
   {
     name: 'scores',
@@ -81,6 +86,7 @@ export const SYNC_TABLES: readonly SyncTable[] = [
       total_after: intColumn({ example: 155 }),
     },
     parents: { round_id: 'rounds', player_id: 'game_players' },
+    exampleId: 'score-1',
   },
 ];
 
