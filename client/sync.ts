@@ -1,4 +1,5 @@
 import type { Database } from '@nozbe/watermelondb';
+import { apiRequest, ApiOptions, SyncHttpError } from './http';
 import {
   synchronize,
   type SyncLog,
@@ -7,38 +8,20 @@ import {
   type SyncPushArgs,
 } from '@nozbe/watermelondb/sync';
 
-export type SyncOptions = {
-  /** Server origin, e.g. `https://sync.example.com` (no trailing slash, no `/api/v1`). */
-  apiUrl: string;
+export { SyncHttpError } from './http';
+
+export type SyncOptions = ApiOptions & {
   /** The device's bearer token; asked for at every attempt, so a refreshed token is picked up. */
   getToken: () => string | Promise<string>;
-  /** Defaults to the global `fetch`; injectable for tests and custom transports. */
-  fetch?: typeof fetch;
   /**
    * Called on a 401 (token expired, device revoked). Return a new token to retry once with it;
-   * return nothing to give up (the 401 `SyncHttpError` is thrown).
+   * return nothing to give up (the 401 `SyncHttpError` is thrown). AccountClient.syncOptions()
+   * wires both to the device's stored session.
    */
   onUnauthorized?: (
     error: SyncHttpError,
   ) => string | null | undefined | Promise<string | null | undefined>;
 };
-
-/**
- * A non-2xx answer of the sync API. Throwing (rather than returning) is what keeps a refused push
- * from being marked as synced: WatermelonDB only marks local changes once pushChanges resolves.
- */
-export class SyncHttpError extends Error {
-  override readonly name = 'SyncHttpError';
-
-  constructor(
-    message: string,
-    readonly status: number,
-    /** The parsed JSON error body (`{ statusCode, message, conflicts? }`), or its raw text. */
-    readonly body: unknown,
-  ) {
-    super(message);
-  }
-}
 
 /** The sync currently running for each database (see syncDatabase). */
 const running = new WeakMap<Database, Promise<SyncLog>>();
@@ -112,8 +95,7 @@ async function pull(
   const path =
     `/api/v1/sync/pull?${since}schema_version=${schemaVersion}` +
     `&migration=${encodeURIComponent(JSON.stringify(migration ?? null))}`;
-  const body = await request(options, token, 'pull', path, { method: 'GET' });
-  return body as SyncPullResult;
+  return (await apiRequest(options, 'Sync pull', path, { token })) as SyncPullResult;
 }
 
 async function push(
@@ -121,45 +103,9 @@ async function push(
   token: string,
   { changes, lastPulledAt }: SyncPushArgs,
 ): Promise<void> {
-  await request(options, token, 'push', '/api/v1/sync/push', {
+  await apiRequest(options, 'Sync push', '/api/v1/sync/push', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ changes, last_pulled_at: lastPulledAt }),
+    token,
+    json: { changes, last_pulled_at: lastPulledAt },
   });
-}
-
-/** One API call; resolves with the parsed JSON body of a 2xx answer, throws SyncHttpError otherwise. */
-async function request(
-  options: SyncOptions,
-  token: string,
-  what: 'pull' | 'push',
-  path: string,
-  init: RequestInit,
-): Promise<unknown> {
-  const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(`${options.apiUrl}${path}`, {
-    ...init,
-    headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` },
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy's error page, an empty body): keep the text.
-  }
-  if (response.ok) return body;
-  if (response.status === 401) {
-    throw new SyncHttpError(
-      `Sync ${what} refused with 401 Unauthorized: the device token is missing, expired or the device was revoked; register the device again`,
-      401,
-      body,
-    );
-  }
-  const detail = (body as { message?: unknown } | null)?.message ?? text;
-  throw new SyncHttpError(
-    `Sync ${what} failed with HTTP ${response.status}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`,
-    response.status,
-    body,
-  );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { forgeJwt, nowSeconds } from './utils/jwt';
-import { snapshotDevice, syncApi } from './utils/sync-api';
+import { snapshotAccount, syncApi } from './utils/sync-api';
 import { changes, game } from './utils/sync-records';
 import { createTestApp, registerDevice, TestApp } from './utils/test-app';
 
@@ -23,6 +23,7 @@ describe('Devices (e2e)', () => {
       expect(response.status).toBe(201);
       expect(response.body).toEqual({
         device_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        account_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         access_token: expect.any(String),
         token_type: 'Bearer',
         expires_in: 3600,
@@ -76,6 +77,7 @@ describe('Devices (e2e)', () => {
       const response = await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
       expect(response.body).toEqual({
         device_id: device.deviceId,
+        account_id: device.accountId,
         name: 'my phone',
         platform: 'test',
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -237,7 +239,7 @@ describe('Devices (e2e)', () => {
         const sync = syncApi(t, device);
         await t.http().get('/api/v1/devices/me').set(device.auth).expect(200);
         const { timestamp } = await sync.pullOk();
-        const before = await snapshotDevice(t, device.deviceId);
+        const before = await snapshotAccount(t, device.accountId);
         await t.dataSource.query('UPDATE devices SET revoked_at = now() WHERE id = $1', [
           device.deviceId,
         ]);
@@ -248,7 +250,7 @@ describe('Devices (e2e)', () => {
         await sync
           .push({ games: { created: [game({ target_score: 'x' })] } }, timestamp)
           .expect(401);
-        expect(await snapshotDevice(t, device.deviceId)).toEqual(before);
+        expect(await snapshotAccount(t, device.accountId)).toEqual(before);
       });
     });
   });

@@ -103,7 +103,7 @@ describe('PostgreSQL stops during load (e2e, own embedded cluster)', () => {
 
     // One push is held mid-write, uncommitted (every table but the last written, the last not)
     // when the database stops: the deterministic "in flight" case.
-    gate = await PushGate.close(cluster!.url, GATE_KEY, [parkedDevice.deviceId]);
+    gate = await PushGate.close(cluster!.url, GATE_KEY, [parkedDevice.accountId]);
     const parkedBatch = buildBatch('parked.b0', BATCH_RECORDS);
     const parkedPush = pushBatch(base, parkedDevice, parkedBatch, { timeoutMs: CLIENT_TIMEOUT_MS });
     await gate.waitParked(1);

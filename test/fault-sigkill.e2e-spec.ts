@@ -101,7 +101,7 @@ describe('SIGKILL during large pushes (e2e, real process)', () => {
     gate = await PushGate.close(
       url,
       GATE_KEY,
-      gatedDevices.map((device) => device.deviceId),
+      gatedDevices.map((device) => device.accountId),
     );
 
     const pushes: Push[] = [

@@ -101,8 +101,8 @@ describe('SIGTERM during large pushes (e2e, real process)', () => {
     const uploadDevice = await registerFaultDevice(base, 'uploading');
     const lateDevice = await registerFaultDevice(base, 'late');
     gate = await PushGate.close(url, GATE_KEY, [
-      ...gatedDevices.map((device) => device.deviceId),
-      queuedDevice.deviceId,
+      ...gatedDevices.map((device) => device.accountId),
+      queuedDevice.accountId,
     ]);
 
     // The in-flight pushes, each on a kept-alive connection of its own, as real clients send them.

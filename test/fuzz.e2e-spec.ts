@@ -35,7 +35,7 @@ import {
   SEED_PUSH,
   SEED_TOMBSTONES,
 } from './utils/fuzz-seed';
-import { PullBody, snapshotDevice, syncApi } from './utils/sync-api';
+import { PullBody, snapshotAccount, syncApi } from './utils/sync-api';
 import { game } from './utils/sync-records';
 import { createTestApp, registerDevice, RegisteredDevice, TestApp } from './utils/test-app';
 
@@ -102,7 +102,7 @@ async function seedDevice(t: TestApp, verify: boolean): Promise<Seeded> {
       );
     }
   }
-  const snapshot = await snapshotDevice(t, device.deviceId);
+  const snapshot = await snapshotAccount(t, device.accountId);
   return { ...device, issued, clock: pulled.timestamp, snapshot };
 }
 
@@ -249,7 +249,7 @@ describe('fuzzing the sync endpoints with hostile and broken input (e2e)', () =>
             expectStatus(response, request.allowed);
             expectErrorBody(response);
             if (response.status === 400) expectNamed(response, request.mustName);
-            expect(await snapshotDevice(t, victim.deviceId)).toEqual(victim.snapshot);
+            expect(await snapshotAccount(t, victim.accountId)).toEqual(victim.snapshot);
             expectNoPollution();
           }),
           { ...params<[PushSpec, DefectPlan]>(RUNS), examples: pushDefectExamples(KNOWN) },
@@ -357,7 +357,7 @@ describe('fuzzing the sync endpoints with hostile and broken input (e2e)', () =>
               const since = expectedSince(query, reader.clock);
               expectSeededPull(response.body as PullBody, reader, since);
             }
-            expect(await snapshotDevice(t, reader.deviceId)).toEqual(reader.snapshot);
+            expect(await snapshotAccount(t, reader.accountId)).toEqual(reader.snapshot);
             expectNoPollution();
           }),
           {

@@ -70,6 +70,27 @@ describe('Structured logs (e2e, real process)', () => {
       const pushId = pushed.headers.get('x-request-id');
       expect(pushId).toMatch(/^[0-9a-f-]{36}$/);
 
+      // Codes and the tokens they bring: used, refused (403), and never written to the log.
+      const post = async (path: string, body?: unknown, token = '') => {
+        const response = await fetch(`${base}/api/v1${path}`, {
+          method: 'POST',
+          headers: {
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            Authorization: `Bearer ${token}`,
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, string> };
+      };
+      const pairing = (await post('/devices/pairing-codes', undefined, token)).body.code;
+      const recovery = (await post('/account/recovery-code', undefined, token)).body.recovery_code;
+      expect([pairing, recovery]).toEqual([expect.any(String), expect.any(String)]);
+      const joined = await post('/devices/register', { pairing_code: pairing });
+      const restored = await post('/devices/register', { recovery_code: recovery });
+      expect([joined.status, restored.status]).toEqual([201, 201]);
+      const wrongCode = 'WXYZ-WXYZ-WXYZ';
+      expect((await post('/devices/register', { pairing_code: wrongCode })).status).toBe(403);
+
       const lines = await stopAndReadLines(server);
       const requestLine = (id: string) =>
         lines.find((l) => l.request_id === id && l.msg === 'request completed');
@@ -107,6 +128,13 @@ describe('Structured logs (e2e, real process)', () => {
 
       expect(server.output).not.toContain(token);
       expect(server.output).not.toContain(token.split('.')[2]);
+      for (const secret of [pairing, recovery, wrongCode]) {
+        expect(server.output).not.toContain(secret);
+        expect(server.output).not.toContain(secret.replace(/-/g, ''));
+      }
+      for (const { body } of [joined, restored]) {
+        expect(server.output).not.toContain(body.access_token.split('.')[2]);
+      }
       expect(server.output).not.toContain('SECRET-RECORD-CONTENT');
       expect(server.output).not.toContain('last_pulled_at');
     } finally {

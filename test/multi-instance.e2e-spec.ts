@@ -78,23 +78,23 @@ describe.each<[string, StartInstances]>([
   });
 
   async function commitGate(device: RegisteredDevice): Promise<CommitGate> {
-    const gate = await CommitGate.create(sql, device.deviceId);
+    const gate = await CommitGate.create(sql, device.accountId);
     gates.push(gate);
     return gate;
   }
 
   /** Per id: how many rows the server holds for the device, and whether it is a tombstone. */
-  async function serverRows(deviceId: string, table: string) {
+  async function serverRows(accountId: string, table: string) {
     const { rows } = await sql.query<{ id: string; n: number; deleted: boolean }>(
       `SELECT id, count(*)::int AS n, bool_and(deleted_at IS NOT NULL) AS deleted
-       FROM ${table} WHERE device_id = $1 GROUP BY id`,
-      [deviceId],
+       FROM ${table} WHERE account_id = $1 GROUP BY id`,
+      [accountId],
     );
     return rows.sort(byId);
   }
 
   /** The device's live rows as wire records, built by PostgreSQL, in dumpDatabase's shape. */
-  async function serverLiveData(deviceId: string): Promise<DatabaseDump> {
+  async function serverLiveData(accountId: string): Promise<DatabaseDump> {
     const dump: DatabaseDump = {};
     for (const table of SYNC_TABLES) {
       const fields = wireColumns(table)
@@ -102,8 +102,8 @@ describe.each<[string, StartInstances]>([
         .join(', ');
       const { rows } = await sql.query<{ records: Array<Record<string, unknown>> }>(
         `SELECT COALESCE(json_agg(json_build_object(${fields})), '[]'::json) AS records
-         FROM ${table.name} WHERE device_id = $1 AND deleted_at IS NULL`,
-        [deviceId],
+         FROM ${table.name} WHERE account_id = $1 AND deleted_at IS NULL`,
+        [accountId],
       );
       dump[table.name] = rows[0].records.sort(byId);
     }
@@ -187,7 +187,7 @@ describe.each<[string, StartInstances]>([
         expect(await hasUnsynced(db)).toBe(false);
       }
       // ... equal to the server's live rows, and to a full pull through either instance.
-      expect(await serverLiveData(device.deviceId)).toEqual(dump);
+      expect(await serverLiveData(device.accountId)).toEqual(dump);
       const viaA = syncApiAt(a, device);
       const viaB = syncApiAt(b, device);
       const [fullA, fullB] = [await viaA.pullOk(), await viaB.pullOk()];
@@ -215,8 +215,8 @@ describe.each<[string, StartInstances]>([
         const { live, deleted } = expected[table] ?? { live: [], deleted: [] };
         const sorted = (ids: string[]) => [...ids].sort((x, y) => x.localeCompare(y));
         expect(dump[table].map((record) => record.id)).toEqual(sorted(live));
-        // One row per (device_id, id), tombstones included: no duplicates on the server.
-        const rows = await serverRows(device.deviceId, table);
+        // One row per (account_id, id), tombstones included: no duplicates on the server.
+        const rows = await serverRows(device.accountId, table);
         expect(rows.filter((row) => row.n !== 1)).toEqual([]);
         expect(rows.filter((row) => !row.deleted).map((row) => row.id)).toEqual(sorted(live));
         expect(rows.filter((row) => row.deleted).map((row) => row.id)).toEqual(sorted(deleted));
@@ -276,7 +276,7 @@ describe.each<[string, StartInstances]>([
     expectNoChanges(next);
     expect(next.timestamp).toBe(after.timestamp);
     for (const table of SYNC_TABLE_NAMES) {
-      expect((await serverRows(device.deviceId, table)).map((row) => row.n)).toEqual([1]);
+      expect((await serverRows(device.accountId, table)).map((row) => row.n)).toEqual([1]);
     }
   });
 
@@ -345,11 +345,11 @@ describe.each<[string, StartInstances]>([
         });
       }
       const { rows } = await sql.query(
-        `SELECT (SELECT count(*)::int FROM games WHERE device_id = $1) AS games,
-                (SELECT name FROM games WHERE device_id = $1) AS name,
-                (SELECT target_score FROM games WHERE device_id = $1) AS target_score,
-                (SELECT array_agg(id) FROM game_players WHERE device_id = $1) AS players`,
-        [device.deviceId],
+        `SELECT (SELECT count(*)::int FROM games WHERE account_id = $1) AS games,
+                (SELECT name FROM games WHERE account_id = $1) AS name,
+                (SELECT target_score FROM games WHERE account_id = $1) AS target_score,
+                (SELECT array_agg(id) FROM game_players WHERE account_id = $1) AS players`,
+        [device.accountId],
       );
       expect(rows[0]).toEqual({
         games: 1,

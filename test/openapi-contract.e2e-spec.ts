@@ -30,6 +30,44 @@ describe('Responses match the OpenAPI spec (e2e)', () => {
     expect(anonymous).toSatisfyApiSpec();
   });
 
+  it('account: pairing code 201, register with it 201, 403; recovery code 201; devices 200; revoke 204, 404', async () => {
+    const device = await registerDevice(t);
+    const code = await t.http().post('/api/v1/devices/pairing-codes').set(device.auth);
+    expect(code.status).toBe(201);
+    expect(code).toSatisfyApiSpec();
+    const joined = await t
+      .http()
+      .post('/api/v1/devices/register')
+      .send({ pairing_code: code.body.code });
+    expect(joined.status).toBe(201);
+    expect(joined).toSatisfyApiSpec();
+    const refused = await t
+      .http()
+      .post('/api/v1/devices/register')
+      .send({ pairing_code: code.body.code });
+    expect(refused.status).toBe(403);
+    expect(refused).toSatisfyApiSpec();
+    const recovery = await t.http().post('/api/v1/account/recovery-code').set(device.auth);
+    expect(recovery.status).toBe(201);
+    expect(recovery).toSatisfyApiSpec();
+    const listed = await t.http().get('/api/v1/account/devices').set(device.auth);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toHaveLength(2);
+    expect(listed).toSatisfyApiSpec();
+    const revoked = await t
+      .http()
+      .delete(`/api/v1/account/devices/${joined.body.device_id}`)
+      .set(device.auth);
+    expect(revoked.status).toBe(204);
+    expect(revoked).toSatisfyApiSpec();
+    const unknown = await t
+      .http()
+      .delete(`/api/v1/account/devices/${joined.body.device_id}`)
+      .set(device.auth);
+    expect(unknown.status).toBe(404);
+    expect(unknown).toSatisfyApiSpec();
+  });
+
   it('sync: pull 200 (with data, deletions) and 400; push 200, 400, 409, 422', async () => {
     const device = await registerDevice(t);
     const api = syncApi(t, device);

@@ -12,7 +12,7 @@ describe('Schema (e2e)', () => {
   });
 
   it('the sync table registry agrees with the entities, column by column', () => {
-    const SERVER_COLUMNS = ['device_id', 'stamp', 'server_created_at', 'updated_at', 'deleted_at'];
+    const SERVER_COLUMNS = ['account_id', 'stamp', 'server_created_at', 'updated_at', 'deleted_at'];
     const DB_TYPE = { id: 'varchar', string: 'varchar', int: 'int', ms: 'bigint' };
     for (const table of SYNC_TABLES) {
       const metadata = t.dataSource.getMetadata(table.entity);
@@ -42,16 +42,16 @@ describe('Schema (e2e)', () => {
     }
   });
 
-  it('an incremental pull of one device can use an index range scan on (device_id, stamp)', async () => {
+  it('an incremental pull of one account can use an index range scan on (account_id, stamp)', async () => {
     // Seq scans are discouraged so the answer does not depend on how many rows other tests left.
     // The stamp is a recent one, as an incremental pull's is: with `stamp > 5` every row of the
-    // device matches, and the primary key (device_id, id) then serves as well, which the planner
+    // account matches, and the primary key (account_id, id) then serves as well, which the planner
     // picked or not depending on the statistics other tests left.
     const since = Date.now();
     const plan = await t.dataSource.transaction(async (manager) => {
       await manager.query('SET LOCAL enable_seqscan = off');
       return manager.query(
-        `EXPLAIN SELECT id FROM games WHERE device_id = '00000000-0000-0000-0000-000000000000' AND stamp > ${since}`,
+        `EXPLAIN SELECT id FROM games WHERE account_id = '00000000-0000-0000-0000-000000000000' AND stamp > ${since}`,
       );
     });
     const text = (plan as Array<Record<string, string>>)
@@ -59,8 +59,8 @@ describe('Schema (e2e)', () => {
       .join('\n');
     expect(text).toMatch(
       new RegExp(
-        `(Index (Only )?Scan using|Bitmap Index Scan on) "IDX_games_device_id_stamp"[\\s\\S]*` +
-          `Index Cond: \\(\\(device_id = .*\\) AND \\(stamp > '?${since}'?(::bigint)?\\)\\)`,
+        `(Index (Only )?Scan using|Bitmap Index Scan on) "IDX_games_account_id_stamp"[\\s\\S]*` +
+          `Index Cond: \\(\\(account_id = .*\\) AND \\(stamp > '?${since}'?(::bigint)?\\)\\)`,
       ),
     );
   });

@@ -13,7 +13,7 @@ if (!hasBrowser) {
 /**
  * What a QA person does in Swagger UI, in headless Chromium: register, Authorize with the token,
  * pull, push the example body as-is (200), then push it changed with the same old
- * last_pulled_at (409).
+ * last_pulled_at (409); make a pairing code and register a second device of the account with it.
  */
 (hasBrowser ? describe : describe.skip)('Swagger UI in a real browser (e2e)', () => {
   let t: TestApp;
@@ -82,6 +82,10 @@ if (!hasBrowser) {
     for (const id of [
       'devices-DevicesController_register',
       'devices-DevicesController_me',
+      'devices-DevicesController_createPairingCode',
+      'account-AccountController_createRecoveryCode',
+      'account-AccountController_listDevices',
+      'account-AccountController_revokeDevice',
       'sync-SyncController_pull',
       'sync-SyncController_push',
       'health-HealthController_check',
@@ -121,5 +125,24 @@ if (!hasBrowser) {
       statusCode: 409,
       conflicts: [{ table: 'games', id: 'game-1' }],
     });
+  });
+
+  it('makes a pairing code and registers a second device of the account with it', async () => {
+    // Still authorized as the device registered above.
+    const me = await execute('devices-DevicesController_me');
+    const accountId = (JSON.parse(me.text) as { account_id: string }).account_id;
+    const made = await execute('devices-DevicesController_createPairingCode');
+    expect(made.status).toBe('201');
+    const { code } = JSON.parse(made.text) as { code: string };
+
+    const joined = await execute('devices-DevicesController_register', () =>
+      JSON.stringify({ name: 'QA tablet', pairing_code: code }),
+    );
+    expect(joined.status).toBe('201');
+    expect(JSON.parse(joined.text)).toMatchObject({ account_id: accountId });
+
+    const listed = await execute('account-AccountController_listDevices');
+    expect(listed.status).toBe('200');
+    expect((JSON.parse(listed.text) as unknown[]).length).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import { snapshotDevice, syncApi } from './utils/sync-api';
+import { snapshotAccount, syncApi } from './utils/sync-api';
 import { game, player, round, score } from './utils/sync-records';
 import { createTestApp, registerDevice, RegisteredDevice, TestApp } from './utils/test-app';
 
@@ -16,15 +16,15 @@ describe('POST /api/v1/sync/push (e2e)', () => {
 
   const row = async (table: string, id: string) =>
     (
-      await t.dataSource.query(`SELECT * FROM "${table}" WHERE device_id = $1 AND id = $2`, [
-        device.deviceId,
+      await t.dataSource.query(`SELECT * FROM "${table}" WHERE account_id = $1 AND id = $2`, [
+        device.accountId,
         id,
       ])
     )[0];
   const count = async (table: string) =>
     (
-      await t.dataSource.query(`SELECT count(*)::int AS n FROM "${table}" WHERE device_id = $1`, [
-        device.deviceId,
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM "${table}" WHERE account_id = $1`, [
+        device.accountId,
       ])
     )[0].n;
 
@@ -34,11 +34,11 @@ describe('POST /api/v1/sync/push (e2e)', () => {
     input: Parameters<typeof api.push>[0],
     lastPulledAt?: unknown,
   ) {
-    const before = await snapshotDevice(t, device.deviceId);
+    const before = await snapshotAccount(t, device.accountId);
     const lpa = lastPulledAt ?? (await api.pullOk()).timestamp;
     const response = await api.push(input, lpa);
     expect({ status: response.status, body: response.body }).toMatchObject({ status });
-    if (status !== 200) expect(await snapshotDevice(t, device.deviceId)).toEqual(before);
+    if (status !== 200) expect(await snapshotAccount(t, device.accountId)).toEqual(before);
     return response;
   }
 

@@ -49,6 +49,27 @@ describe('Rate limits, security headers and CORS (e2e)', () => {
     }
   });
 
+  it('limits pairing and recovery codes per device, like registrations', async () => {
+    process.env.THROTTLE_REGISTER_LIMIT = '2';
+    process.env.THROTTLE_DEVICE_LIMIT = '1000';
+    const other = await createTestApp();
+    try {
+      const a = await registerDevice(other);
+      const statuses: number[] = [];
+      for (const path of [
+        'devices/pairing-codes',
+        'account/recovery-code',
+        'devices/pairing-codes',
+      ])
+        statuses.push((await other.http().post(`/api/v1/${path}`).set(a.auth)).status);
+      expect(statuses).toEqual([201, 201, 429]);
+      // The per-device limit of the other routes is untouched.
+      await other.http().get('/api/v1/devices/me').set(a.auth).expect(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('sends helmet security headers', async () => {
     const response = await t.http().get('/health');
     expect(response.headers['x-content-type-options']).toBe('nosniff');

@@ -24,6 +24,7 @@ describe('Token lifecycle (e2e)', () => {
     expect(refreshed.status).toBe(200);
     expect(refreshed.body).toEqual({
       device_id: device.deviceId,
+      account_id: device.accountId,
       access_token: expect.any(String),
       token_type: 'Bearer',
       expires_in: 3600,

@@ -76,7 +76,7 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
   async function newDevice() {
     const device = await registerDevice(server, 'watermelon phone');
     const options: SyncOptions = { apiUrl: server.baseUrl, getToken: () => device.token };
-    return { deviceId: device.deviceId, options };
+    return { deviceId: device.deviceId, accountId: device.accountId, options };
   }
 
   it('gives a fresh install a first sync that came streamed (chunked), every record intact', async () => {
@@ -190,7 +190,7 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
   });
 
   it("deleting a game on one install removes its players, rounds and scores from the other's", async () => {
-    const { deviceId, options } = await newDevice();
+    const { accountId, options } = await newDevice();
     const [a, b] = [createInstall(), createInstall()];
     const doomed = await createGame(a);
     const kept = await createGame(a, ['Cy']);
@@ -211,8 +211,8 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
     await syncDatabase(a, options);
     expect(await expectConverged(a, b)).toEqual(onB);
     const [{ live }] = await server.dataSource.query(
-      `SELECT count(*)::int AS live FROM scores WHERE device_id = $1 AND deleted_at IS NULL`,
-      [deviceId],
+      `SELECT count(*)::int AS live FROM scores WHERE account_id = $1 AND deleted_at IS NULL`,
+      [accountId],
     );
     expect(live).toBe(kept.scoreIds.length);
   });
@@ -243,7 +243,7 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
   });
 
   it('leaves no duplicate when a push response is lost and the sync is retried', async () => {
-    const { deviceId, options } = await newDevice();
+    const { accountId, options } = await newDevice();
     const [a, b] = [createInstall(), createInstall()];
     await syncDatabase(a, options);
     await syncDatabase(b, options);
@@ -269,8 +269,8 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
     for (const table of SYNC_TABLE_NAMES) {
       const ids = expectedIds[table] ?? []; // tables the game never writes stay empty
       const rows: Array<{ id: string; n: number }> = await server.dataSource.query(
-        `SELECT id, count(*)::int AS n FROM ${table} WHERE device_id = $1 GROUP BY id ORDER BY id`,
-        [deviceId],
+        `SELECT id, count(*)::int AS n FROM ${table} WHERE account_id = $1 GROUP BY id ORDER BY id`,
+        [accountId],
       );
       expect(rows.map((row) => row.id).sort()).toEqual([...ids].sort());
       expect(rows.every((row) => row.n === 1)).toBe(true);
@@ -389,8 +389,8 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
       expect(reRegister).toHaveBeenCalledTimes(1);
       expect(exchanges).toEqual(['pull 401', 'pull 200', 'push 200']);
       const [{ n }] = await server.dataSource.query(
-        'SELECT count(*)::int AS n FROM games WHERE device_id = $1 AND id = $2',
-        [replacement.deviceId, f.gameId],
+        'SELECT count(*)::int AS n FROM games WHERE account_id = $1 AND id = $2',
+        [replacement.accountId, f.gameId],
       );
       expect(n).toBe(1);
     });

@@ -14,8 +14,11 @@ export type AppConfig = {
     ttlMs: number;
     /** Requests per device per window on authenticated routes. */
     deviceLimit: number;
-    /** Registrations per client IP per window. */
-    registerLimit: number;
+    /**
+     * Credential requests per window: registrations per client IP, pairing and recovery codes
+     * per device.
+     */
+    credentialsLimit: number;
   };
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;

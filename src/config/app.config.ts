@@ -86,7 +86,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabled: vars.THROTTLE_ENABLED !== 'false',
       ttlMs: vars.THROTTLE_TTL_MS ?? 60_000,
       deviceLimit: vars.THROTTLE_DEVICE_LIMIT ?? 600,
-      registerLimit: vars.THROTTLE_REGISTER_LIMIT ?? 20,
+      credentialsLimit: vars.THROTTLE_REGISTER_LIMIT ?? 20,
     },
     dataDir: path.resolve(vars.DATA_DIR ?? '.data'),
   };

@@ -17,7 +17,7 @@ describe('loadAllConfig', () => {
       logLevel: 'log',
       bodyLimit: 10 * 1024 * 1024,
       corsOrigins: [],
-      throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, registerLimit: 20 },
+      throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, credentialsLimit: 20 },
       dataDir,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });

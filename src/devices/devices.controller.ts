@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,26 +13,53 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
 import { DEVICE_THROTTLER, ThrottlingGuard } from '../common/throttling/throttling.guard';
+import { AccountService } from './account.service';
 import { CurrentDevice } from './decorators/current-device.decorator';
 import { DeviceAuth } from './decorators/device-auth.decorator';
 import { DevicesService } from './devices.service';
 import { DeviceProfileDto } from './dto/device-profile.dto';
 import { DeviceTokenDto } from './dto/device-token.dto';
+import { PairingCodeDto } from './dto/pairing-code.dto';
 import { RegisterDeviceDto } from './dto/register-device.dto';
 import { DeviceEntity } from './entities/device.entity';
 
 @ApiTags('devices')
 @Controller('devices')
 export class DevicesController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly account: AccountService,
+  ) {}
 
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
   @UseGuards(ThrottlingGuard)
   @SkipThrottle({ [DEVICE_THROTTLER]: true })
-  @ApiOperation({ summary: 'Register this phone; use access_token with "Authorize"' })
+  @ApiOperation({
+    summary: 'Register this phone; use access_token with "Authorize"',
+    description:
+      'Without a code the device gets a new account of its own. With `pairing_code` (made by a ' +
+      'device of the account) or `recovery_code` it joins that account and its first pull ' +
+      "returns the account's data.",
+  })
+  @ApiBody({
+    type: RegisterDeviceDto,
+    examples: {
+      'new account': { value: { name: "Ana's phone", platform: 'ios' } },
+      'join with a pairing code': {
+        value: { name: "Ana's tablet", platform: 'android', pairing_code: 'paste the code here' },
+      },
+      'restore with a recovery code': {
+        value: { name: "Ana's new phone", platform: 'ios', recovery_code: 'paste the code here' },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: DeviceTokenDto, description: 'The new device and its bearer token' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description: 'The code is unknown, expired, used or replaced (one answer for all of these)',
+  })
   @ApiTooManyRequestsResponse({
     type: ErrorResponseDto,
     description: 'Too many registrations from this IP',
@@ -47,6 +76,20 @@ export class DevicesController {
     return DeviceProfileDto.fromEntity(device);
   }
 
+  @Post('pairing-codes')
+  @HttpCode(HttpStatus.CREATED)
+  @DeviceAuth({ credentials: true })
+  @ApiOperation({
+    summary: 'A code for adding another device to this account',
+    description:
+      'Show it on this device; the new install registers with it as `pairing_code`. It works ' +
+      'once, for 10 minutes.',
+  })
+  @ApiCreatedResponse({ type: PairingCodeDto })
+  createPairingCode(@CurrentDevice() device: DeviceEntity): Promise<PairingCodeDto> {
+    return this.account.createPairingCode(device);
+  }
+
   @Post('token/refresh')
   @HttpCode(HttpStatus.OK)
   @DeviceAuth()
@@ -56,7 +99,7 @@ export class DevicesController {
   })
   @ApiOkResponse({ type: DeviceTokenDto })
   refresh(@CurrentDevice() device: DeviceEntity): Promise<DeviceTokenDto> {
-    return this.devices.issueToken(device.id);
+    return this.devices.issueToken(device);
   }
 
   @Post('revoke')
@@ -64,10 +107,12 @@ export class DevicesController {
   @DeviceAuth()
   @ApiOperation({
     summary: 'Revoke this device',
-    description: 'Every token of the device answers 401 from now on. Its synced data is kept.',
+    description:
+      'Every token of the device answers 401 from now on; the account keeps its data. The same ' +
+      'as DELETE /account/devices/{its id}.',
   })
   @ApiNoContentResponse({ description: 'Revoked' })
   revoke(@CurrentDevice() device: DeviceEntity): Promise<void> {
-    return this.devices.revoke(device.id);
+    return this.account.revokeDevice(device, device.id);
   }
 }

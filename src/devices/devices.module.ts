@@ -4,14 +4,18 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AllConfigType } from '../config/config.type';
+import { AccountController } from './account.controller';
+import { AccountService } from './account.service';
 import { DevicesController } from './devices.controller';
 import { DevicesService } from './devices.service';
+import { AccountEntity } from './entities/account.entity';
 import { DeviceEntity } from './entities/device.entity';
+import { PairingCodeEntity } from './entities/pairing-code.entity';
 import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([DeviceEntity]),
+    TypeOrmModule.forFeature([AccountEntity, DeviceEntity, PairingCodeEntity]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
@@ -21,8 +25,8 @@ import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
       }),
     }),
   ],
-  controllers: [DevicesController],
-  providers: [DevicesService, DeviceJwtStrategy],
+  controllers: [DevicesController, AccountController],
+  providers: [DevicesService, AccountService, DeviceJwtStrategy],
   exports: [DevicesService],
 })
 export class DevicesModule {}

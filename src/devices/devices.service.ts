@@ -3,9 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
-import { IsNull, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AllConfigType } from '../config/config.type';
+import { codeRefused } from './codes/code-refused';
+import { hashCode, normalizeCode } from './codes/account-codes';
 import { DeviceTokenDto } from './dto/device-token.dto';
 import { RegisterDeviceDto } from './dto/register-device.dto';
 import { DeviceEntity } from './entities/device.entity';
@@ -16,8 +18,30 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 /** The database's clock in epoch milliseconds: one clock for every instance of the app. */
 export const NOW_MS_SQL = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Device ids are uuids: anything else is refused before it reaches a uuid column. */
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** $1 name, $2 platform: a device in an account of its own, whose clock starts now. */
+const NEW_ACCOUNT_SQL = `
+  WITH "account" AS (INSERT INTO "accounts" ("last_stamp") VALUES (${NOW_MS_SQL}) RETURNING "id")
+  INSERT INTO "devices" ("account_id", "name", "platform") SELECT "id", $1, $2 FROM "account"
+  RETURNING "id", "account_id"`;
+
+/** $3 the pairing code's hash: used up here, if it is live. */
+const PAIRING_SQL = `
+  WITH "code" AS (
+    UPDATE "pairing_codes" SET "used_at" = now()
+    WHERE "code_hash" = $3 AND "used_at" IS NULL AND "expires_at" > now()
+    RETURNING "account_id")
+  INSERT INTO "devices" ("account_id", "name", "platform") SELECT "account_id", $1, $2 FROM "code"
+  RETURNING "id", "account_id"`;
+
+/** $3 the recovery code's hash. */
+const RECOVERY_SQL = `
+  INSERT INTO "devices" ("account_id", "name", "platform")
+  SELECT "id", $1, $2 FROM "accounts" WHERE "recovery_code_hash" = $3
+  RETURNING "id", "account_id"`;
 
 @Injectable()
 export class DevicesService {
@@ -27,21 +51,34 @@ export class DevicesService {
     private readonly config: ConfigService<AllConfigType, true>,
   ) {}
 
+  /**
+   * A new device: in a new account, or joining the account of a pairing or recovery code (403
+   * for a code that is not valid). Each is one statement, so a code is used up only by the
+   * device it let in.
+   */
   async register(dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
-    const { identifiers } = await this.devices.insert({
-      name: dto.name ?? null,
-      platform: dto.platform ?? null,
-      // The sync clock starts at registration, so even a first pull answers a timestamp > 0.
-      lastStamp: () => NOW_MS_SQL,
-    });
-    return this.issueToken(identifiers[0].id as string);
+    const typed = dto.pairing_code ?? dto.recovery_code;
+    const code = typed === undefined ? undefined : normalizeCode(typed);
+    if (code === null) throw codeRefused();
+    const values = [dto.name ?? null, dto.platform ?? null];
+    const [device] = await this.devices.query<Array<{ id: string; account_id: string }>>(
+      code === undefined
+        ? NEW_ACCOUNT_SQL
+        : dto.pairing_code !== undefined
+          ? PAIRING_SQL
+          : RECOVERY_SQL,
+      code === undefined ? values : [...values, hashCode(code)],
+    );
+    if (!device) throw codeRefused();
+    return this.issueToken({ id: device.id, accountId: device.account_id });
   }
 
-  async issueToken(deviceId: string): Promise<DeviceTokenDto> {
+  async issueToken(device: Pick<DeviceEntity, 'id' | 'accountId'>): Promise<DeviceTokenDto> {
     const expiresIn = this.config.get('devices.jwtExpiresIn', { infer: true });
-    const payload: DeviceJwtPayload = { sub: deviceId };
+    const payload: DeviceJwtPayload = { sub: device.id };
     return {
-      device_id: deviceId,
+      device_id: device.id,
+      account_id: device.accountId,
       access_token: await this.jwt.signAsync(payload, { expiresIn, algorithm: 'HS256' }),
       token_type: 'Bearer',
       expires_in: expiresIn,
@@ -69,15 +106,10 @@ export class DevicesService {
   /** Every column, named as the entity's properties, so a row is a DeviceEntity as it is. */
   private findActiveSql?: string;
 
-  async revoke(id: string): Promise<void> {
-    await this.devices.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
-  }
-
   /**
-   * Records when the device was last seen, at most once a minute. SKIP LOCKED: while a push of
-   * the device holds its row, the write is skipped (the next request retries) instead of making
-   * this request wait for the push to commit. `device` is the row as read (the entity, or the
-   * pull's own read of it); its `lastSeenAt` is updated when written.
+   * Records when the device was last seen, at most once a minute. SKIP LOCKED: while another
+   * request writes the row, this write is skipped (a later request retries) instead of waiting.
+   * `device` is the row as read by the guard; its `lastSeenAt` is updated when written.
    */
   async touch(device: Pick<DeviceEntity, 'id' | 'lastSeenAt'>): Promise<void> {
     const now = new Date();

@@ -6,7 +6,6 @@ import {
 } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
-import { deviceRefused } from '../devices/device-refused';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { PushResponseDto } from './dto/push-response.dto';
 import { PullBodyOut, PullReading, readClock, readPull } from './pull/pull-reader';
@@ -26,14 +25,14 @@ const ONE_SNAPSHOT = 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY
 /**
  * The sync protocol: one QueryRunner transaction per pull and per push, started, committed or
  * rolled back, and released here and nowhere else. The device is the token's, checked by the
- * guard (it exists and is not revoked).
+ * guard (it exists and is not revoked); the data and the clock are its account's.
  */
 @Injectable()
 export class SyncService {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Everything committed for the device since `last_pulled_at`, and the device clock as
+   * Everything committed to the device's account since `last_pulled_at`, and the account clock as
    * `timestamp`, read from one snapshot: the response body, whole or streamed as PostgreSQL's rows
    * come (PullReading). A refusal (a last_pulled_at never issued) or an error before the body
    * goes out answers as usual; a failure after that breaks the response off, so the client never
@@ -44,14 +43,14 @@ export class SyncService {
     const since = sinceByTable(query);
     const reading = new PullReading(SYNC_TABLE_NAMES);
     void this.inTransaction(async (runner) => {
-      const timestamp = await readClock(runner, device.id);
+      const timestamp = await readClock(runner, device.accountId);
       this.assertIssued(query.lastPulledAt, timestamp);
-      await readPull(runner, device.id, since, reading);
+      await readPull(runner, device.accountId, since, reading);
       return timestamp;
     }, ONE_SNAPSHOT).then(
       (timestamp) => {
         reading.end(timestamp);
-        logSync(log, 'pull', device.id, reading.records, startedAt);
+        logSync(log, 'pull', device, reading.records, startedAt);
       },
       (error: unknown) => {
         if (reading.fail(error)) {
@@ -64,8 +63,8 @@ export class SyncService {
 
   /**
    * Applies a whole push or nothing (409, 422, 400), in one READ COMMITTED transaction whose first
-   * statement locks the device row: the device's pushes run one at a time, and every statement
-   * after the lock sees what the pushes before it committed.
+   * statement locks the account row: the pushes of the account's devices run one at a time, and
+   * every statement after the lock sees what the pushes before it committed.
    */
   async push(
     device: DeviceEntity,
@@ -74,11 +73,8 @@ export class SyncService {
   ): Promise<PushResponseDto> {
     const startedAt = Date.now();
     await this.inTransaction(async (runner) => {
-      const writer = new PushWriter(runner, device.id);
-      const started = await writer.lockAndLoad(idsToLoad(changes));
-      // Revoked since the guard let the request in.
-      if (!started) throw deviceRefused();
-      const { clock, existing } = started;
+      const writer = new PushWriter(runner, device.accountId);
+      const { clock, existing } = await writer.lockAndLoad(idsToLoad(changes));
       this.assertIssued(lastPulledAt, clock.lastStamp);
       const plan = planPush(changes, existing, lastPulledAt);
       if (plan.kind === 'conflict') {
@@ -93,23 +89,23 @@ export class SyncService {
           statusCode: 422,
           message: plan.orphans.map(
             (o) =>
-              `${o.table} ${o.id}: ${o.column} ${o.parent_id} is not a record of this device (neither on the server nor in this push)`,
+              `${o.table} ${o.id}: ${o.column} ${o.parent_id} is not a record of this account (neither on the server nor in this push)`,
           ),
           orphans: plan.orphans,
         });
       }
       await writer.apply(plan.tables, clock.stamp);
     });
-    logSync(log, 'push', device.id, records, startedAt);
+    logSync(log, 'push', device, records, startedAt);
     return { ok: true };
   }
 
-  /** A last_pulled_at above the device clock was never issued by this server. */
-  private assertIssued(lastPulledAt: number, deviceClock: number): void {
-    if (lastPulledAt > deviceClock) {
+  /** A last_pulled_at above the account clock was never issued by this server. */
+  private assertIssued(lastPulledAt: number, clock: number): void {
+    if (lastPulledAt > clock) {
       throw new BadRequestException({
         statusCode: 400,
-        message: `last_pulled_at ${lastPulledAt} was not issued by this server (the latest for this device is ${deviceClock})`,
+        message: `last_pulled_at ${lastPulledAt} was not issued by this server (the latest for this account is ${clock})`,
       });
     }
   }
@@ -162,12 +158,18 @@ function sinceByTable({ lastPulledAt, migration }: PullRequest): Map<string, num
 function logSync(
   log: Logger,
   kind: 'pull' | 'push',
-  deviceId: string,
+  device: DeviceEntity,
   records: number,
   startedAt: number,
 ): void {
   log.info(
-    { sync: kind, device_id: deviceId, records, duration_ms: Date.now() - startedAt },
+    {
+      sync: kind,
+      device_id: device.id,
+      account_id: device.accountId,
+      records,
+      duration_ms: Date.now() - startedAt,
+    },
     `sync ${kind}`,
   );
 }

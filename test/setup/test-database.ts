@@ -22,16 +22,7 @@ export function makeTempDir(prefix: string): string {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `sync_test_${process.pid}_${Date.now().toString(36)}`;
-    await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-    };
-  }
+  if (serverUrl) return createDatabaseOn(serverUrl);
   const dir = makeTempDir('sync-test-pg-');
   const server = await EmbeddedPostgresServer.start({
     dataDir: path.join(dir, 'pg'),
@@ -44,6 +35,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A new, empty database on the server that `serverUrl` points at (dropped by `drop()`). */
+export async function createDatabaseOn(
+  serverUrl: string,
+  prefix = 'sync_test',
+): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
 

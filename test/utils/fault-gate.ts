@@ -19,21 +19,21 @@ export class PushGate {
     private readonly name: string,
   ) {}
 
-  /** Installs the trigger (for `deviceIds` only) and closes the gate. */
-  static async close(url: string, key: number, deviceIds: string[]): Promise<PushGate> {
+  /** Installs the trigger (for `accountIds` only) and closes the gate. */
+  static async close(url: string, key: number, accountIds: string[]): Promise<PushGate> {
     const client = new Client({ connectionString: url });
     // The gate's session dies with a stopped database; that is expected, not a test failure.
     client.on('error', () => undefined);
     await client.connect();
     const name = `fault_gate_${key}`;
-    const devices = deviceIds.map((id) => `'${id.replace(/[^0-9a-f-]/gi, '')}'`).join(', ');
+    const accounts = accountIds.map((id) => `'${id.replace(/[^0-9a-f-]/gi, '')}'`).join(', ');
     await client.query(`
       CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_advisory_xact_lock_shared(${key}); RETURN NEW; END $$`);
     await client.query(`DROP TRIGGER IF EXISTS ${name} ON ${LAST_TABLE}`);
     await client.query(`
       CREATE TRIGGER ${name} BEFORE INSERT ON ${LAST_TABLE}
-      FOR EACH ROW WHEN (NEW.device_id IN (${devices})) EXECUTE FUNCTION ${name}()`);
+      FOR EACH ROW WHEN (NEW.account_id IN (${accounts})) EXECUTE FUNCTION ${name}()`);
     await client.query('SELECT pg_advisory_lock($1)', [key]);
     return new PushGate(client, key, name);
   }

@@ -161,7 +161,7 @@ export const jsonOf = <T = Record<string, unknown>>(result: HttpResult): T => {
 export const describeResult = (r: HttpResult) =>
   `${r.status || r.error} after ${Math.round(elapsed(r))} ms${r.status >= 400 ? `: ${r.text.slice(0, 300)}` : ''}`;
 
-export type FaultDevice = { deviceId: string; token: string; since: number };
+export type FaultDevice = { deviceId: string; accountId: string; token: string; since: number };
 
 /** Registers a device and takes its first `timestamp` (a valid `last_pulled_at` for its pushes). */
 export async function registerFaultDevice(base: string, name: string): Promise<FaultDevice> {
@@ -169,12 +169,17 @@ export async function registerFaultDevice(base: string, name: string): Promise<F
     body: { name, platform: 'fault-test' },
   });
   if (registered.status !== 201) throw new Error(`register: ${describeResult(registered)}`);
-  const { device_id: deviceId, access_token: token } = jsonOf<{
+  const {
+    device_id: deviceId,
+    account_id: accountId,
+    access_token: token,
+  } = jsonOf<{
     device_id: string;
+    account_id: string;
     access_token: string;
   }>(registered);
   const pulled = await pullAll(base, token);
-  return { deviceId, token, since: pulled.timestamp };
+  return { deviceId, accountId, token, since: pulled.timestamp };
 }
 
 export type PulledChanges = Record<string, { created: Rec[]; updated: Rec[]; deleted: string[] }>;

@@ -82,7 +82,7 @@ export const startProcessInstances: StartInstances = async (names) => {
   }));
 };
 
-export type RegisteredDevice = { deviceId: string; token: string };
+export type RegisteredDevice = { deviceId: string; accountId: string; token: string };
 
 export async function registerDeviceAt(
   instance: Instance,
@@ -96,8 +96,12 @@ export async function registerDeviceAt(
   if (response.status !== 201) {
     throw new Error(`register on ${instance.name} answered ${response.status}`);
   }
-  const body = (await response.json()) as { device_id: string; access_token: string };
-  return { deviceId: body.device_id, token: body.access_token };
+  const body = (await response.json()) as {
+    device_id: string;
+    account_id: string;
+    access_token: string;
+  };
+  return { deviceId: body.device_id, accountId: body.account_id, token: body.access_token };
 }
 
 export type ApiResponse = { status: number; body: Record<string, unknown> };
@@ -195,7 +199,7 @@ export class CommitGate {
     private readonly name: string,
   ) {}
 
-  static async create(sql: Client, deviceId: string): Promise<CommitGate> {
+  static async create(sql: Client, accountId: string): Promise<CommitGate> {
     const n = ++gateCount;
     const gate = new CommitGate(sql, 737_000 + n, `multi_instance_gate_${n}`);
     await sql.query(`
@@ -204,7 +208,7 @@ export class CommitGate {
     await sql.query(`
       CREATE CONSTRAINT TRIGGER ${gate.name} AFTER INSERT OR UPDATE ON games
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-      WHEN (NEW.device_id = '${deviceId}') EXECUTE FUNCTION ${gate.name}()`);
+      WHEN (NEW.account_id = '${accountId}') EXECUTE FUNCTION ${gate.name}()`);
     return gate;
   }
 

@@ -26,12 +26,13 @@ export class ServerProcess {
     );
   }
 
-  static start(env: Record<string, string | undefined>): ServerProcess {
+  /** `root`: another checkout of the server (an older build, say); this one by default. */
+  static start(env: Record<string, string | undefined>, root = ROOT): ServerProcess {
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
       {
-        cwd: ROOT,
+        cwd: root,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -56,17 +56,17 @@ export function syncApi(t: TestApp, device: RegisteredDevice) {
   };
 }
 
-/** Every row of a device across the synced tables, to prove that a refused request changed nothing. */
-export async function snapshotDevice(t: TestApp, deviceId: string): Promise<unknown> {
+/** Every row of an account across the synced tables and its clock, to prove that a refused request changed nothing. */
+export async function snapshotAccount(t: TestApp, accountId: string): Promise<unknown> {
   const tables: Record<string, unknown> = {};
   for (const table of SYNC_TABLE_NAMES) {
     tables[table] = await t.dataSource.query(
-      `SELECT * FROM "${table}" WHERE device_id = $1 ORDER BY id`,
-      [deviceId],
+      `SELECT * FROM "${table}" WHERE account_id = $1 ORDER BY id`,
+      [accountId],
     );
   }
-  const [device] = await t.dataSource.query('SELECT last_stamp FROM devices WHERE id = $1', [
-    deviceId,
+  const [account] = await t.dataSource.query('SELECT last_stamp FROM accounts WHERE id = $1', [
+    accountId,
   ]);
-  return { tables, device };
+  return { tables, account };
 }

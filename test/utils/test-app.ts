@@ -32,20 +32,43 @@ export async function createTestApp(): Promise<TestApp> {
   };
 }
 
-export type RegisteredDevice = { deviceId: string; token: string; auth: { Authorization: string } };
+export type RegisteredDevice = {
+  deviceId: string;
+  accountId: string;
+  token: string;
+  auth: { Authorization: string };
+};
 
+/** Registers a device: in a new account, or joining one with `code` (pairing or recovery). */
 export async function registerDevice(
   testApp: TestApp,
   name = 'test phone',
+  code: { pairing_code?: string; recovery_code?: string } = {},
 ): Promise<RegisteredDevice> {
   const response = await testApp
     .http()
     .post('/api/v1/devices/register')
-    .send({ name, platform: 'test' })
+    .send({ name, platform: 'test', ...code })
     .expect(201);
-  const { device_id: deviceId, access_token: token } = response.body as {
-    device_id: string;
-    access_token: string;
+  const body = response.body as { device_id: string; account_id: string; access_token: string };
+  return {
+    deviceId: body.device_id,
+    accountId: body.account_id,
+    token: body.access_token,
+    auth: { Authorization: `Bearer ${body.access_token}` },
   };
-  return { deviceId, token, auth: { Authorization: `Bearer ${token}` } };
+}
+
+/** A second device of `device`'s account, joined with a pairing code made by `device`. */
+export async function pairDevice(
+  testApp: TestApp,
+  device: RegisteredDevice,
+  name = 'paired device',
+): Promise<RegisteredDevice> {
+  const { body } = await testApp
+    .http()
+    .post('/api/v1/devices/pairing-codes')
+    .set(device.auth)
+    .expect(201);
+  return registerDevice(testApp, name, { pairing_code: (body as { code: string }).code });
 }

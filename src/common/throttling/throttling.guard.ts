@@ -2,8 +2,10 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** Every authenticated request, per device. */
 export const DEVICE_THROTTLER = 'device';
-export const REGISTER_THROTTLER = 'register';
+/** Requests for credentials: registrations per client IP, codes per device. */
+export const CREDENTIALS_THROTTLER = 'credentials';
 
 /**
  * Rate limits keyed by device when the request is authenticated (place it after

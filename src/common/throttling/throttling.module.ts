@@ -2,11 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AllConfigType } from '../../config/config.type';
-import { DEVICE_THROTTLER, REGISTER_THROTTLER, ThrottlingGuard } from './throttling.guard';
+import { CREDENTIALS_THROTTLER, DEVICE_THROTTLER, ThrottlingGuard } from './throttling.guard';
 
 /**
- * Two limits: per device on the authenticated routes, per IP on registration. Counters live in
- * each instance's memory, so behind N instances a client gets up to N times the limit.
+ * Two limits: per device on the authenticated routes, and a tighter one on the routes that hand
+ * out credentials (registration per client IP; pairing and recovery codes per device). Counters
+ * live in each instance's memory, so behind N instances a client gets up to N times the limit.
  */
 @Global()
 @Module({
@@ -14,13 +15,13 @@ import { DEVICE_THROTTLER, REGISTER_THROTTLER, ThrottlingGuard } from './throttl
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AllConfigType, true>) => {
-        const { enabled, ttlMs, deviceLimit, registerLimit } = config.get('app.throttle', {
+        const { enabled, ttlMs, deviceLimit, credentialsLimit } = config.get('app.throttle', {
           infer: true,
         });
         return {
           throttlers: [
             { name: DEVICE_THROTTLER, ttl: ttlMs, limit: deviceLimit },
-            { name: REGISTER_THROTTLER, ttl: ttlMs, limit: registerLimit },
+            { name: CREDENTIALS_THROTTLER, ttl: ttlMs, limit: credentialsLimit },
           ],
           skipIf: () => !enabled,
           errorMessage: 'Too many requests; retry after the number of seconds in Retry-After',

@@ -6,18 +6,19 @@ import {
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorResponseDto } from '../../common/dto/error-response.dto';
-import { REGISTER_THROTTLER, ThrottlingGuard } from '../../common/throttling/throttling.guard';
+import { CREDENTIALS_THROTTLER, ThrottlingGuard } from '../../common/throttling/throttling.guard';
 import { DeviceJwtGuard } from '../guards/device-jwt.guard';
 
 /**
  * A route for authenticated devices: a valid device JWT of a device that exists and is not
- * revoked, whose row @CurrentDevice() gives the handler; then the per-device rate limit.
+ * revoked, whose row @CurrentDevice() gives the handler; then the per-device rate limit, and
+ * with `credentials` the tighter one of the routes that hand out codes.
  */
-export const DeviceAuth = () =>
+export const DeviceAuth = ({ credentials = false } = {}) =>
   applyDecorators(
-    // The per-device rate limit last: it needs the device.
+    // The rate limits last: they are kept per device.
     UseGuards(DeviceJwtGuard, ThrottlingGuard),
-    SkipThrottle({ [REGISTER_THROTTLER]: true }),
+    SkipThrottle({ [CREDENTIALS_THROTTLER]: !credentials }),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
       type: ErrorResponseDto,

@@ -5,6 +5,9 @@ export class DeviceProfileDto {
   @ApiProperty({ format: 'uuid' })
   device_id!: string;
 
+  @ApiProperty({ format: 'uuid' })
+  account_id!: string;
+
   @ApiProperty({ type: String, nullable: true, maxLength: 100 })
   name!: string | null;
 
@@ -20,6 +23,7 @@ export class DeviceProfileDto {
   static fromEntity(device: DeviceEntity): DeviceProfileDto {
     return Object.assign(new DeviceProfileDto(), {
       device_id: device.id,
+      account_id: device.accountId,
       name: device.name,
       platform: device.platform,
       created_at: device.createdAt.toISOString(),

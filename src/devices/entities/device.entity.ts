@@ -1,9 +1,26 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { AccountEntity } from './account.entity';
 
 @Entity({ name: 'devices' })
 export class DeviceEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
+
+  @Index()
+  @Column({ type: 'uuid' })
+  accountId!: string;
+
+  @ManyToOne(() => AccountEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: AccountEntity;
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   name!: string | null;
@@ -16,13 +33,6 @@ export class DeviceEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   lastSeenAt!: Date | null;
-
-  /**
-   * The device's sync clock (epoch ms): the stamp of its last push, or its registration time.
-   * Pushes take `max(now, last_stamp + 1)` under this row's lock; pulls return it as `timestamp`.
-   */
-  @Column({ type: 'bigint' })
-  lastStamp!: string;
 
   /** Set once; every token of a revoked device answers 401. */
   @Column({ type: 'timestamptz', nullable: true })

@@ -1,7 +1,7 @@
 import { Column, Entity, Index } from 'typeorm';
 import { SyncRecordEntity } from './sync-record.entity';
 
-@Index(['deviceId', 'gameId'])
+@Index(['accountId', 'gameId'])
 @Entity({ name: 'rounds' })
 export class RoundEntity extends SyncRecordEntity {
   @Column({ type: 'varchar', length: 64 })

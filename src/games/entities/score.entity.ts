@@ -1,8 +1,8 @@
 import { Column, Entity, Index } from 'typeorm';
 import { SyncRecordEntity } from './sync-record.entity';
 
-@Index(['deviceId', 'roundId'])
-@Index(['deviceId', 'playerId'])
+@Index(['accountId', 'roundId'])
+@Index(['accountId', 'playerId'])
 @Entity({ name: 'scores' })
 export class ScoreEntity extends SyncRecordEntity {
   @Column({ type: 'varchar', length: 64 })

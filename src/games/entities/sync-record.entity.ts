@@ -7,21 +7,21 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { DeviceEntity } from '../../devices/entities/device.entity';
+import { AccountEntity } from '../../devices/entities/account.entity';
 
 /**
- * What every synced table has besides its wire columns. Rows are keyed by (device_id, id), the
- * client's own id as-is, so two devices never collide and the tables can later be distributed
- * by device_id. `stamp` is the device clock value of the push that last wrote the row.
+ * What every synced table has besides its wire columns. Rows are keyed by (account_id, id), the
+ * client's own id as-is, so two accounts never collide and the tables can be distributed by
+ * account_id. `stamp` is the account clock value of the push that last wrote the row.
  */
-@Index(['deviceId', 'stamp'])
+@Index(['accountId', 'stamp'])
 export abstract class SyncRecordEntity {
   @PrimaryColumn({ type: 'uuid' })
-  deviceId!: string;
+  accountId!: string;
 
-  @ManyToOne(() => DeviceEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'device_id' })
-  device?: DeviceEntity;
+  @ManyToOne(() => AccountEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: AccountEntity;
 
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;

@@ -6,13 +6,13 @@ import { SYNC_TABLES, wireColumns } from '../registry/sync-tables';
 import { q } from '../sql/quote';
 import { PullBody } from './pull-body';
 
-/** The device clock, read as the pull transaction's first statement (which takes its snapshot). */
-const CLOCK_SQL = `SELECT "last_stamp" FROM "devices" WHERE "id" = $1`;
+/** The account clock, read as the pull transaction's first statement (which takes its snapshot). */
+const CLOCK_SQL = `SELECT "last_stamp" FROM "accounts" WHERE "id" = $1`;
 
 /**
  * The pull's rows, one per piece of the response: for table i (registry order), section 2i holds
  * its live rows changed since, one JSON object each, and section 2i+1 the ids of its tombstones
- * (none when read from 0). Parameters: $1 the device, then one "since" stamp per table. Live rows
+ * (none when read from 0). Parameters: $1 the account, then one "since" stamp per table. Live rows
  * go in `updated` (never `created`: the client may hold them already).
  *
  * Rows rather than one json_agg value: node-postgres would hold a 15 MB value in a receive
@@ -27,7 +27,7 @@ function pullSql(): string {
     const fields = wireColumns(table)
       .map((c) => `'${c}', ${q(c)}`)
       .join(', ');
-    const from = `FROM ${q(table.name)} WHERE "device_id" = $1 AND "stamp" > ${since}`;
+    const from = `FROM ${q(table.name)} WHERE "account_id" = $1 AND "stamp" > ${since}`;
     return [
       `SELECT ${2 * i} AS "section", json_build_object(${fields})::text AS "json" ${from} AND "deleted_at" IS NULL`,
       `SELECT ${2 * i + 1}, to_json("id")::text ${from} AND "deleted_at" IS NOT NULL AND ${since} > 0`,
@@ -122,21 +122,21 @@ export class PullReading {
   }
 }
 
-/** The device clock (epoch ms), which a pull answers as `timestamp`. */
-export async function readClock(runner: QueryRunner, deviceId: string): Promise<number> {
+/** The account clock (epoch ms), which a pull answers as `timestamp`. */
+export async function readClock(runner: QueryRunner, accountId: string): Promise<number> {
   const [row] = await queryPrepared<{ last_stamp: string }>(runner, 'sync_clock', CLOCK_SQL, [
-    deviceId,
+    accountId,
   ]);
   return Number(row.last_stamp);
 }
 
 /**
- * Runs the pull statement for `deviceId` on the runner's connection, feeding `reading` its rows.
+ * Runs the pull statement for `accountId` on the runner's connection, feeding `reading` its rows.
  * `sinceByTable` maps a table name to the stamp to read from (0: every live row).
  */
 export function readPull(
   runner: QueryRunner,
-  deviceId: string,
+  accountId: string,
   sinceByTable: Map<string, number>,
   reading: PullReading,
 ): Promise<void> {
@@ -144,7 +144,7 @@ export function readPull(
     runner,
     'sync_pull',
     PULL_SQL,
-    [deviceId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
+    [accountId, ...SYNC_TABLES.map((table) => sinceByTable.get(table.name) ?? 0)],
     (row) => reading.row(row),
   );
 }

@@ -1,7 +1,7 @@
 import { QueryRunner } from 'typeorm';
 import { SyncTable, syncTable } from '../registry/sync-tables';
 import { queryPrepared } from '../sql/query-prepared';
-import { CLOCK_CTE, DeviceClock } from '../sync-clock';
+import { AccountClock, CLOCK_CTE } from '../sync-clock';
 import { WireRecord } from '../validation/validate-push-changes';
 import { ExistingRow, ExistingRows, TablePlan } from './push-plan';
 import { CLOCK_PART, columnArrays, existingSql, tombstoneSql, upsertSql } from './push-sql';
@@ -28,28 +28,27 @@ const statement = (name: string, build: () => string): string => {
 
 /**
  * The statements of one push, on the runner's connection inside SyncService's transaction;
- * every statement is scoped by the device.
+ * every statement is scoped by the account.
  */
 export class PushWriter {
   constructor(
     private readonly runner: QueryRunner,
-    private readonly deviceId: string,
+    private readonly accountId: string,
   ) {}
 
   /**
-   * The push's first statement: advances the device clock (locking the device row, see
+   * The push's first statement: advances the account clock (locking the account row, see
    * sync-clock.ts) and reads every id the push names or points at, in one round trip. Should
-   * another push of the device have committed while this one waited for the lock, the rows are
-   * read again in a statement of their own, now that no other push can write them. Null when the
-   * device is gone or revoked.
+   * another push of the account have committed while this one waited for the lock, the rows are
+   * read again in a statement of their own, now that no other push can write them.
    */
   async lockAndLoad(
     ids: Map<SyncTable, Set<string>>,
-  ): Promise<{ clock: DeviceClock; existing: ExistingRows } | null> {
+  ): Promise<{ clock: AccountClock; existing: ExistingRows }> {
     const wanted = [...ids].filter(([, tableIds]) => tableIds.size > 0);
     const key = wanted.map(([table]) => table.name).join('_');
     const parts = wanted.map(([table], i) => existingSql(table, `$${i + 2}`));
-    const params = [this.deviceId, ...wanted.map(([, tableIds]) => [...tableIds])];
+    const params = [this.accountId, ...wanted.map(([, tableIds]) => [...tableIds])];
     const name = `sync_push_start_${key}`;
     const rows = await queryPrepared<{ part: number; json: string }>(
       this.runner,
@@ -57,8 +56,7 @@ export class PushWriter {
       statement(name, () => `WITH ${CLOCK_CTE}\n${[CLOCK_PART, ...parts].join('\nUNION ALL\n')}`),
       params,
     );
-    const clockRow = rows.find((row) => row.part === 0);
-    if (!clockRow) return null;
+    const clockRow = rows.find((row) => row.part === 0)!;
     const [lastStamp, stamp, fresh] = JSON.parse(clockRow.json) as [number, number, boolean];
     const found =
       fresh || parts.length === 0
@@ -104,7 +102,7 @@ export class PushWriter {
     if (tables.length === 0) return;
     const name = `sync_upsert_${tables.map(([table]) => table.name).join('_')}`;
     const text = statement(name, () => upsertSql(tables.map(([table]) => table)));
-    const values: unknown[] = [this.deviceId, stamp];
+    const values: unknown[] = [this.accountId, stamp];
     for (const [table, { upserts }] of tables) {
       values.push(
         ...columnArrays(
@@ -129,7 +127,7 @@ export class PushWriter {
       this.runner,
       name,
       statement(name, () => tombstoneSql(table, column)),
-      [this.deviceId, ids, stamp],
+      [this.accountId, ids, stamp],
     );
     return rows.map((row) => row.id);
   }

@@ -4,6 +4,7 @@ import { checkSyncTables, SYNC_TABLES, SyncTable } from './sync-tables';
 const table = (name: string, parents: Record<string, string> = {}): SyncTable => ({
   name,
   recordName: name,
+  exampleId: `${name}-1`,
   entity: class {} as SyncTable['entity'],
   columns: { game_id: idColumn(), count: intColumn() },
   parents,
