@@ -57,17 +57,22 @@ export class DevicesService {
    * device it let in.
    */
   async register(dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
-    const typed = dto.pairing_code ?? dto.recovery_code;
-    const code = typed === undefined ? undefined : normalizeCode(typed);
-    if (code === null) throw codeRefused();
-    const values = [dto.name ?? null, dto.platform ?? null];
+    // A code given as null is no code (the DTO lets at most one of them be set).
+    const [sql, typed] =
+      dto.pairing_code != null
+        ? [PAIRING_SQL, dto.pairing_code]
+        : dto.recovery_code != null
+          ? [RECOVERY_SQL, dto.recovery_code]
+          : [NEW_ACCOUNT_SQL, undefined];
+    const values: unknown[] = [dto.name ?? null, dto.platform ?? null];
+    if (typed !== undefined) {
+      const code = normalizeCode(typed);
+      if (code === null) throw codeRefused();
+      values.push(hashCode(code));
+    }
     const [device] = await this.devices.query<Array<{ id: string; account_id: string }>>(
-      code === undefined
-        ? NEW_ACCOUNT_SQL
-        : dto.pairing_code !== undefined
-          ? PAIRING_SQL
-          : RECOVERY_SQL,
-      code === undefined ? values : [...values, hashCode(code)],
+      sql,
+      values,
     );
     if (!device) throw codeRefused();
     return this.issueToken({ id: device.id, accountId: device.account_id });
