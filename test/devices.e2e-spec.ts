@@ -27,6 +27,7 @@ describe('Devices (e2e)', () => {
         access_token: expect.any(String),
         token_type: 'Bearer',
         expires_in: 3600,
+        refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
       const [row] = await t.dataSource.query('SELECT name, platform FROM devices WHERE id = $1', [
         response.body.device_id,

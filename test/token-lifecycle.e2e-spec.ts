@@ -28,6 +28,7 @@ describe('Token lifecycle (e2e)', () => {
       access_token: expect.any(String),
       token_type: 'Bearer',
       expires_in: 3600,
+      refresh_token: expect.any(String),
     });
     expect(refreshed.body.access_token).not.toBe(old);
     expect((await me(refreshed.body.access_token)).body.device_id).toBe(device.deviceId);

@@ -22,7 +22,8 @@ describe('loadAllConfig', () => {
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
     expect(config.sync).toEqual({ maxPushRecords: 20_000 });
-    expect(config.devices.jwtExpiresIn).toBe(30 * 86400);
+    expect(config.devices.jwtExpiresIn).toBe(3600);
+    expect(config.devices.sessionIdleDays).toBe(365);
   });
 
   it.each([

@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, Not, Repository } from 'typeorm';
-import { hashCode, newPairingCode, newRecoveryCode, normalizeCode } from './codes/account-codes';
+import { newPairingCode, newRecoveryCode, normalizeCode } from './credentials/account-codes';
+import { hashSecret } from './credentials/secret-hash';
 import { isUuid } from './devices.service';
 import { AccountDeviceDto } from './dto/account-device.dto';
 import { PairingCodeDto } from './dto/pairing-code.dto';
@@ -32,7 +33,7 @@ export class AccountService {
       { accountId: device.accountId, expiresAt: LessThan(new Date()) },
     ]);
     await this.codes.insert({
-      codeHash: hashCode(normalizeCode(code)!),
+      codeHash: hashSecret(normalizeCode(code)!),
       accountId: device.accountId,
       expiresAt,
     });
@@ -44,7 +45,7 @@ export class AccountService {
     const code = newRecoveryCode();
     await this.accounts.update(
       { id: device.accountId },
-      { recoveryCodeHash: hashCode(normalizeCode(code)!) },
+      { recoveryCodeHash: hashSecret(normalizeCode(code)!) },
     );
     return { recovery_code: code };
   }

@@ -9,6 +9,7 @@ import {
   ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
@@ -16,10 +17,12 @@ import { DEVICE_THROTTLER, ThrottlingGuard } from '../common/throttling/throttli
 import { AccountService } from './account.service';
 import { CurrentDevice } from './decorators/current-device.decorator';
 import { DeviceAuth } from './decorators/device-auth.decorator';
+import { DeviceSessionsService } from './device-sessions.service';
 import { DevicesService } from './devices.service';
 import { DeviceProfileDto } from './dto/device-profile.dto';
 import { DeviceTokenDto } from './dto/device-token.dto';
 import { PairingCodeDto } from './dto/pairing-code.dto';
+import { RefreshSessionDto } from './dto/refresh-session.dto';
 import { RegisterDeviceDto } from './dto/register-device.dto';
 import { DeviceEntity } from './entities/device.entity';
 
@@ -29,6 +32,7 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly account: AccountService,
+    private readonly sessions: DeviceSessionsService,
   ) {}
 
   @Post('register')
@@ -90,16 +94,45 @@ export class DevicesController {
     return this.account.createPairingCode(device);
   }
 
+  @Post('token')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(ThrottlingGuard)
+  @SkipThrottle({ [DEVICE_THROTTLER]: true })
+  @ApiOperation({
+    summary: 'Exchange a refresh token for new tokens',
+    description:
+      'Answers a new access token and a new refresh token for the same device (each use ' +
+      'replaces the refresh token). If the answer is lost, the same refresh token works again ' +
+      'until the new one is used. A refresh token that was already replaced and is presented ' +
+      'again signs the device out (every token of it answers 401).',
+  })
+  @ApiOkResponse({ type: DeviceTokenDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponseDto,
+    description: 'Unknown, replaced or idle refresh token, or a revoked device (one answer)',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'Too many refreshes from this IP',
+  })
+  exchange(@Body() dto: RefreshSessionDto): Promise<DeviceTokenDto> {
+    return this.sessions.refresh(dto.refresh_token);
+  }
+
   @Post('token/refresh')
   @HttpCode(HttpStatus.OK)
   @DeviceAuth()
   @ApiOperation({
-    summary: 'A new token for this device',
-    description: 'The old token keeps working until it expires or the device is revoked.',
+    summary: 'New tokens for this device, with its access token',
+    description:
+      'For apps from before refresh tokens: answers the same body as POST /devices/token, ' +
+      "refresh_token included, which replaces the device's current one. Earlier access " +
+      'tokens keep working until they expire or the device is revoked.',
   })
   @ApiOkResponse({ type: DeviceTokenDto })
   refresh(@CurrentDevice() device: DeviceEntity): Promise<DeviceTokenDto> {
-    return this.devices.issueToken(device);
+    return this.sessions.restart(device);
   }
 
   @Post('revoke')

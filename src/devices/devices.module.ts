@@ -7,15 +7,17 @@ import { AllConfigType } from '../config/config.type';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
 import { DevicesController } from './devices.controller';
+import { DeviceSessionsService } from './device-sessions.service';
 import { DevicesService } from './devices.service';
 import { AccountEntity } from './entities/account.entity';
 import { DeviceEntity } from './entities/device.entity';
 import { PairingCodeEntity } from './entities/pairing-code.entity';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AccountEntity, DeviceEntity, PairingCodeEntity]),
+    TypeOrmModule.forFeature([AccountEntity, DeviceEntity, PairingCodeEntity, RefreshTokenEntity]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
@@ -26,7 +28,7 @@ import { DeviceJwtStrategy } from './strategies/device-jwt.strategy';
     }),
   ],
   controllers: [DevicesController, AccountController],
-  providers: [DevicesService, AccountService, DeviceJwtStrategy],
+  providers: [DevicesService, AccountService, DeviceSessionsService, DeviceJwtStrategy],
   exports: [DevicesService],
 })
 export class DevicesModule {}

@@ -6,8 +6,10 @@ import type { Pool } from 'pg';
 import { Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AllConfigType } from '../config/config.type';
-import { codeRefused } from './codes/code-refused';
-import { hashCode, normalizeCode } from './codes/account-codes';
+import { codeRefused } from './credentials/code-refused';
+import { newRefreshToken } from './credentials/refresh-token';
+import { normalizeCode } from './credentials/account-codes';
+import { hashSecret } from './credentials/secret-hash';
 import { DeviceTokenDto } from './dto/device-token.dto';
 import { RegisterDeviceDto } from './dto/register-device.dto';
 import { DeviceEntity } from './entities/device.entity';
@@ -22,26 +24,37 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Device ids are uuids: anything else is refused before it reaches a uuid column. */
 export const isUuid = (value: string): boolean => UUID.test(value);
 
-/** $1 name, $2 platform: a device in an account of its own, whose clock starts now. */
-const NEW_ACCOUNT_SQL = `
-  WITH "account" AS (INSERT INTO "accounts" ("last_stamp") VALUES (${NOW_MS_SQL}) RETURNING "id")
-  INSERT INTO "devices" ("account_id", "name", "platform") SELECT "id", $1, $2 FROM "account"
-  RETURNING "id", "account_id"`;
+/**
+ * The new device ($1 name, $2 platform) in the account `account` finds `FROM` the rows of `from`,
+ * and its first refresh token ($3, the hash), after the statement's own CTEs.
+ */
+const newDeviceSql = (ctes: string, account: string, from: string) => `
+  WITH ${ctes}
+  "device" AS (
+    INSERT INTO "devices" ("account_id", "name", "platform") SELECT ${account}, $1, $2 FROM ${from}
+    RETURNING "id", "account_id"),
+  "token" AS (INSERT INTO "refresh_tokens" ("token_hash", "device_id") SELECT $3, "id" FROM "device")
+  SELECT "id", "account_id" FROM "device"`;
 
-/** $3 the pairing code's hash: used up here, if it is live. */
-const PAIRING_SQL = `
-  WITH "code" AS (
+/** A device in an account of its own, whose clock starts now. */
+const NEW_ACCOUNT_SQL = newDeviceSql(
+  `"account" AS (INSERT INTO "accounts" ("last_stamp") VALUES (${NOW_MS_SQL}) RETURNING "id"),`,
+  '"id"',
+  '"account"',
+);
+
+/** $4 the pairing code's hash: used up here, if it is live. */
+const PAIRING_SQL = newDeviceSql(
+  `"code" AS (
     UPDATE "pairing_codes" SET "used_at" = now()
-    WHERE "code_hash" = $3 AND "used_at" IS NULL AND "expires_at" > now()
-    RETURNING "account_id")
-  INSERT INTO "devices" ("account_id", "name", "platform") SELECT "account_id", $1, $2 FROM "code"
-  RETURNING "id", "account_id"`;
+    WHERE "code_hash" = $4 AND "used_at" IS NULL AND "expires_at" > now()
+    RETURNING "account_id"),`,
+  '"account_id"',
+  '"code"',
+);
 
-/** $3 the recovery code's hash. */
-const RECOVERY_SQL = `
-  INSERT INTO "devices" ("account_id", "name", "platform")
-  SELECT "id", $1, $2 FROM "accounts" WHERE "recovery_code_hash" = $3
-  RETURNING "id", "account_id"`;
+/** $4 the recovery code's hash. */
+const RECOVERY_SQL = newDeviceSql('', '"id"', '"accounts" WHERE "recovery_code_hash" = $4');
 
 @Injectable()
 export class DevicesService {
@@ -52,9 +65,9 @@ export class DevicesService {
   ) {}
 
   /**
-   * A new device: in a new account, or joining the account of a pairing or recovery code (403
-   * for a code that is not valid). Each is one statement, so a code is used up only by the
-   * device it let in.
+   * A new device, with its first refresh token: in a new account, or joining the account of a
+   * pairing or recovery code (403 for a code that is not valid). Each is one statement, so a code
+   * is used up only by the device it let in.
    */
   async register(dto: RegisterDeviceDto): Promise<DeviceTokenDto> {
     // A code given as null is no code (the DTO lets at most one of them be set).
@@ -64,21 +77,26 @@ export class DevicesService {
         : dto.recovery_code != null
           ? [RECOVERY_SQL, dto.recovery_code]
           : [NEW_ACCOUNT_SQL, undefined];
-    const values: unknown[] = [dto.name ?? null, dto.platform ?? null];
+    const refresh = newRefreshToken();
+    const values: unknown[] = [dto.name ?? null, dto.platform ?? null, refresh.hash];
     if (typed !== undefined) {
       const code = normalizeCode(typed);
       if (code === null) throw codeRefused();
-      values.push(hashCode(code));
+      values.push(hashSecret(code));
     }
     const [device] = await this.devices.query<Array<{ id: string; account_id: string }>>(
       sql,
       values,
     );
     if (!device) throw codeRefused();
-    return this.issueToken({ id: device.id, accountId: device.account_id });
+    return this.tokens({ id: device.id, accountId: device.account_id }, refresh.token);
   }
 
-  async issueToken(device: Pick<DeviceEntity, 'id' | 'accountId'>): Promise<DeviceTokenDto> {
+  /** The answer of every route that hands out tokens: a new access token and `refreshToken`. */
+  async tokens(
+    device: Pick<DeviceEntity, 'id' | 'accountId'>,
+    refreshToken: string,
+  ): Promise<DeviceTokenDto> {
     const expiresIn = this.config.get('devices.jwtExpiresIn', { infer: true });
     const payload: DeviceJwtPayload = { sub: device.id };
     return {
@@ -87,6 +105,7 @@ export class DevicesService {
       access_token: await this.jwt.signAsync(payload, { expiresIn, algorithm: 'HS256' }),
       token_type: 'Bearer',
       expires_in: expiresIn,
+      refresh_token: refreshToken,
     };
   }
 

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,12 @@ class DevicesEnvVariables {
   })
   @IsOptional()
   JWT_EXPIRES_IN?: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  @IsOptional()
+  SESSION_IDLE_DAYS?: number;
 }
 
 function toSeconds(duration: string): number {
@@ -56,7 +62,8 @@ export function loadDevicesConfig(env: NodeJS.ProcessEnv = process.env): Devices
   const app = loadAppConfig(env);
   return {
     jwtSecret: resolveSecret(vars.JWT_SECRET || undefined, app.nodeEnv, app.dataDir),
-    jwtExpiresIn: toSeconds(vars.JWT_EXPIRES_IN ?? '30d'),
+    jwtExpiresIn: toSeconds(vars.JWT_EXPIRES_IN ?? '1h'),
+    sessionIdleDays: vars.SESSION_IDLE_DAYS ?? 365,
   };
 }
 

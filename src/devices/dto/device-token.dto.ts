@@ -19,4 +19,12 @@ export class DeviceTokenDto {
 
   @ApiProperty({ description: 'Lifetime of the access token in seconds', example: 3600 })
   expires_in!: number;
+
+  @ApiProperty({
+    example: 'mF3k9Qx2...',
+    description:
+      'Keep it in secure storage: POST /devices/token exchanges it for a new access token and a ' +
+      'new refresh token (each use replaces it). Presenting a replaced one signs the device out.',
+  })
+  refresh_token!: string;
 }

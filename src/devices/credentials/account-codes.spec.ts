@@ -1,5 +1,5 @@
+import { hashSecret as hashCode } from './secret-hash';
 import {
-  hashCode,
   newPairingCode,
   newRecoveryCode,
   normalizeCode,

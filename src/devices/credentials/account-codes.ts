@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 
 /**
  * Crockford's base32: digits and letters without I, L, O and U, so that nothing read aloud or
@@ -28,10 +28,3 @@ export function normalizeCode(typed: string): string | null {
   const code = typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return /^[0-9A-HJKMNP-TV-Z]{1,64}$/.test(code) ? code : null;
 }
-
-/**
- * What the database keeps of a code: its SHA-256. Codes are random (and a pairing code lives ten
- * minutes), so no slow hash is needed; the database finds a code by this hash, never by the code.
- */
-export const hashCode = (normalized: string): Buffer =>
-  createHash('sha256').update(normalized).digest();
