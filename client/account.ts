@@ -1,4 +1,4 @@
-import { apiRequest, ApiOptions } from './http';
+import { apiRequest, ApiOptions, SyncHttpError } from './http';
 import type { SyncOptions } from './sync';
 
 /** What the device keeps of its registration (through the app's SessionStorage). */
@@ -7,14 +7,24 @@ export type DeviceSession = {
   /** The account whose data this device syncs, shared with its paired devices. */
   accountId: string;
   accessToken: string;
-  /** Epoch ms after which the access token is refused. */
+  /**
+   * Epoch ms after which the access token is not used any more: a little before the server
+   * would refuse it (a quarter of its lifetime, at most 30 s), so that it does not run out in
+   * flight.
+   */
   accessTokenExpiresAt: number;
+  /**
+   * Exchanged for new tokens when the access token runs out (each exchange replaces it). Absent
+   * in a session stored by an app version from before refresh tokens: the first refresh then
+   * uses the access token, and brings one.
+   */
+  refreshToken?: string;
 };
 
 /**
- * Where the app keeps the session between launches. The token is a credential: on React Native
- * keep it in the platform's secure storage (e.g. `expo-secure-store` or
- * `react-native-keychain`), not in AsyncStorage.
+ * Where the app keeps the session between launches. Its tokens are credentials: on React Native
+ * keep them in the platform's secure storage (the iOS Keychain and Android Keystore, e.g. through
+ * `expo-secure-store` or `react-native-keychain`), not in AsyncStorage.
  */
 export interface SessionStorage {
   load(): Promise<DeviceSession | null>;
@@ -52,11 +62,28 @@ export class NotRegisteredError extends Error {
   }
 }
 
+/**
+ * The server refused the device's refresh token: the device was revoked (from another device,
+ * or because a copy of its token was used). Show `message` and offer to pair the device again;
+ * its local data is still there, and the session is cleared.
+ */
+export class DeviceSignedOutError extends Error {
+  override readonly name = 'DeviceSignedOutError';
+
+  constructor() {
+    super('This device was signed out; pair it again');
+  }
+}
+
+/** An access token is refreshed this long before it runs out, at most. */
+const EXPIRY_MARGIN_MS = 30_000;
+
 type TokenBody = {
   device_id: string;
   account_id: string;
   access_token: string;
   expires_in: number;
+  refresh_token: string;
 };
 
 /**
@@ -65,6 +92,9 @@ type TokenBody = {
  * Use `syncOptions()` for syncDatabase.
  */
 export class AccountClient {
+  /** The refresh under way: concurrent callers share it. */
+  private refreshing?: Promise<DeviceSession>;
+
   constructor(private readonly options: ApiOptions & { storage: SessionStorage }) {}
 
   /**
@@ -100,11 +130,24 @@ export class AccountClient {
     return this.options.storage.load();
   }
 
-  /** The access token for the next request. */
+  /** The access token for the next request, refreshed first when it has run out. */
   async accessToken(): Promise<string> {
     const session = await this.options.storage.load();
     if (!session) throw new NotRegisteredError();
-    return session.accessToken;
+    if (Date.now() < session.accessTokenExpiresAt) return session.accessToken;
+    return (await this.refresh()).accessToken;
+  }
+
+  /**
+   * New tokens for this device, stored before they are returned. One refresh at a time: a call
+   * made while one runs gets its result. A refused refresh token clears the session and throws
+   * DeviceSignedOutError; any other failure (no network, a lost answer) leaves the stored
+   * session as it was, and the next call tries again with the same token, which the server
+   * accepts until its replacement is used.
+   */
+  refresh(): Promise<DeviceSession> {
+    this.refreshing ??= this.exchange().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
   }
 
   /** A code to show on this device so that a new install joins the account (10 minutes, once). */
@@ -152,17 +195,57 @@ export class AccountClient {
     );
   }
 
-  /** The options syncDatabase needs, reading the token from the stored session. */
+  /**
+   * The options syncDatabase needs: the token from the stored session, refreshed when it has
+   * run out or the server answers 401.
+   */
   syncOptions(): SyncOptions {
     return {
       apiUrl: this.options.apiUrl,
       fetch: this.options.fetch,
       getToken: () => this.accessToken(),
+      onUnauthorized: async () => (await this.refresh()).accessToken,
     };
   }
 
+  /** A call with the access token, retried once with new tokens after a 401. */
   private async authorized(what: string, path: string, init: RequestInit = {}): Promise<unknown> {
-    return apiRequest(this.options, what, path, { ...init, token: await this.accessToken() });
+    try {
+      return await apiRequest(this.options, what, path, {
+        ...init,
+        token: await this.accessToken(),
+      });
+    } catch (error) {
+      if (!(error instanceof SyncHttpError && error.status === 401)) throw error;
+      const { accessToken } = await this.refresh();
+      return apiRequest(this.options, what, path, { ...init, token: accessToken });
+    }
+  }
+
+  private async exchange(): Promise<DeviceSession> {
+    const session = await this.options.storage.load();
+    if (!session) throw new NotRegisteredError();
+    let body: TokenBody;
+    try {
+      body = (
+        session.refreshToken
+          ? await apiRequest(this.options, 'Token refresh', '/api/v1/devices/token', {
+              method: 'POST',
+              json: { refresh_token: session.refreshToken },
+            })
+          : await apiRequest(this.options, 'Token refresh', '/api/v1/devices/token/refresh', {
+              method: 'POST',
+              token: session.accessToken,
+            })
+      ) as TokenBody;
+    } catch (error) {
+      if (!(error instanceof SyncHttpError && error.status === 401)) throw error;
+      await this.options.storage.clear();
+      throw new DeviceSignedOutError();
+    }
+    const next = sessionOf(body);
+    await this.options.storage.save(next);
+    return next;
   }
 }
 
@@ -171,6 +254,8 @@ function sessionOf(body: TokenBody): DeviceSession {
     deviceId: body.device_id,
     accountId: body.account_id,
     accessToken: body.access_token,
-    accessTokenExpiresAt: Date.now() + body.expires_in * 1000,
+    accessTokenExpiresAt:
+      Date.now() + body.expires_in * 1000 - Math.min(EXPIRY_MARGIN_MS, body.expires_in * 250),
+    refreshToken: body.refresh_token,
   };
 }

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { freePort } from './setup/test-database';
 import { changes, game } from './utils/sync-records';
 import { ServerProcess } from './utils/server-process';
@@ -24,14 +25,40 @@ async function startWithDevice(logLevel: string, databaseUrl = process.env.DATAB
   try {
     await server.waitFor(`${base}/health`);
     const registered = await fetch(`${base}/api/v1/devices/register`, { method: 'POST' });
-    const { device_id: deviceId, access_token: token } = (await registered.json()) as {
+    const {
+      device_id: deviceId,
+      access_token: token,
+      refresh_token: refreshToken,
+    } = (await registered.json()) as {
       device_id: string;
       access_token: string;
+      refresh_token: string;
     };
-    return { server, base, deviceId, token };
+    return { server, base, deviceId, token, refreshToken };
   } catch (error) {
     server.kill('SIGKILL');
     throw error;
+  }
+}
+
+/** Every row of every table of the run's database, as text. */
+async function databaseText(): Promise<string> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ name: string }>(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()`,
+    );
+    let text = '';
+    for (const { name } of tables) {
+      const { rows } = await client.query<{ row: string }>(
+        `SELECT row_to_json(t)::text AS row FROM "${name}" AS t`,
+      );
+      text += rows.map((row) => row.row).join('\n');
+    }
+    return text;
+  } finally {
+    await client.end();
   }
 }
 
@@ -48,7 +75,7 @@ async function stopAndReadLines(server: ServerProcess): Promise<LogLine[]> {
 /** The real entry point's stdout: JSON lines with request ids and sync counts, and no secrets. */
 describe('Structured logs (e2e, real process)', () => {
   it('logs each request and each sync with ids, counts and durations, but no token or record content', async () => {
-    const { server, base, deviceId, token } = await startWithDevice('log');
+    const { server, base, deviceId, token, refreshToken } = await startWithDevice('log');
     try {
       const auth = { Authorization: `Bearer ${token}` };
 
@@ -90,6 +117,9 @@ describe('Structured logs (e2e, real process)', () => {
       expect([joined.status, restored.status]).toEqual([201, 201]);
       const wrongCode = 'WXYZ-WXYZ-WXYZ';
       expect((await post('/devices/register', { pairing_code: wrongCode })).status).toBe(403);
+      const exchanged = await post('/devices/token', { refresh_token: refreshToken });
+      expect(exchanged.status).toBe(200);
+      expect((await post('/devices/token', { refresh_token: 'not-a-token' })).status).toBe(401);
 
       const lines = await stopAndReadLines(server);
       const requestLine = (id: string) =>
@@ -128,12 +158,25 @@ describe('Structured logs (e2e, real process)', () => {
 
       expect(server.output).not.toContain(token);
       expect(server.output).not.toContain(token.split('.')[2]);
-      for (const secret of [pairing, recovery, wrongCode]) {
+      // Neither the log nor any table of the database holds a secret in the clear.
+      const database = await databaseText();
+      const codes = [pairing, recovery, wrongCode].flatMap((code) => [
+        code,
+        code.replace(/-/g, ''),
+      ]);
+      const tokens = [
+        refreshToken,
+        ...[joined, restored, exchanged].map(({ body }) => body.refresh_token),
+      ];
+      const signatures = [
+        token,
+        ...[joined, restored, exchanged].map(({ body }) => body.access_token),
+      ].map((jwt) => jwt.split('.')[2]);
+      for (const secret of [...codes, ...tokens, ...signatures]) {
         expect(server.output).not.toContain(secret);
-        expect(server.output).not.toContain(secret.replace(/-/g, ''));
-      }
-      for (const { body } of [joined, restored]) {
-        expect(server.output).not.toContain(body.access_token.split('.')[2]);
+        expect(database).not.toContain(secret);
+        // Nor as raw bytes in a bytea column (shown in hex).
+        expect(database).not.toContain(Buffer.from(secret).toString('hex'));
       }
       expect(server.output).not.toContain('SECRET-RECORD-CONTENT');
       expect(server.output).not.toContain('last_pulled_at');

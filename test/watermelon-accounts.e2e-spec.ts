@@ -1,5 +1,5 @@
 import { Database } from '@nozbe/watermelondb';
-import { AccountClient, memorySessionStorage } from '../client/account';
+import { AccountClient, DeviceSignedOutError, memorySessionStorage } from '../client/account';
 import { Game } from '../client/models';
 import { SyncHttpError, syncDatabase } from '../client/sync';
 import {
@@ -151,9 +151,11 @@ describe('WatermelonDB installs of one account: pairing and restore (e2e)', () =
 
     const [old] = (await restored.account.listDevices()).filter((d) => !d.current);
     await restored.account.revokeDevice(old.deviceId);
+    // Its access token is refused, and so is its refresh token: signed out, session cleared.
     const refused = await sync(lost).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(SyncHttpError);
-    expect((refused as SyncHttpError).status).toBe(401);
+    expect(refused).toBeInstanceOf(DeviceSignedOutError);
+    expect((refused as Error).message).toBe('This device was signed out; pair it again');
+    expect(await lost.account.session()).toBeNull();
     // The account keeps its data: a third install restored with the same code gets it all.
     const again = newInstall();
     await again.account.register({ recoveryCode });
