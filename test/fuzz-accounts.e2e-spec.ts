@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the credential bodies (registration with codes), as
+ * Property-based fuzzing of the credential bodies (registration with codes, refresh tokens), as
  * test/fuzz.e2e-spec.ts does for the sync bodies. FUZZ_RUNS and FUZZ_SEED work the same way.
  */
 import fc from 'fast-check';
@@ -206,6 +206,93 @@ describe('fuzzing registration with hostile and broken input (e2e)', () => {
           }
         }),
         { numRuns: RUNS, seed: SEED },
+      );
+    },
+    timeout(RUNS),
+  );
+
+  it(
+    `answers a token exchange with 200, 400 or 401 as the contract says (${RUNS} runs, seed ${SEED})`,
+    async () => {
+      // Each run gets a device of its own, holding a current and a replaced refresh token.
+      const tokenKindArb = fc.oneof(
+        fc.constantFrom('current' as const, 'replaced' as const, 'other device' as const),
+        hostileJsonArb.map((value) => ({ value })),
+      );
+      const bodyArb = fc.oneof(
+        {
+          weight: 4,
+          arbitrary: fc.record({
+            token: tokenKindArb,
+            extra: fc.dictionary(fc.constantFrom('device_id', 'x', '__proto__'), hostileJsonArb, {
+              maxKeys: 2,
+            }),
+          }),
+        },
+        { weight: 1, arbitrary: hostileJsonArb.map((notObject) => ({ notObject })) },
+      );
+      const exchange = (body: Json) =>
+        t
+          .http()
+          .post('/api/v1/devices/token')
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify(body));
+      const other = (await t.http().post('/api/v1/devices/register').send({}).expect(201)).body
+        .refresh_token as string;
+      await fc.assert(
+        fc.asyncProperty(bodyArb, async (spec) => {
+          const first = (await t.http().post('/api/v1/devices/register').send({}).expect(201))
+            .body as { device_id: string; refresh_token: string };
+          const current = (
+            (await exchange({ refresh_token: first.refresh_token }).expect(200)).body as {
+              refresh_token: string;
+            }
+          ).refresh_token;
+          // Presenting the current one makes `first` an older token (not a retry any more).
+          const newest = (
+            (await exchange({ refresh_token: current }).expect(200)).body as {
+              refresh_token: string;
+            }
+          ).refresh_token;
+          const revoked = async () =>
+            (
+              await t.dataSource.query<Array<{ r: boolean }>>(
+                'SELECT revoked_at IS NOT NULL AS r FROM devices WHERE id = $1',
+                [first.device_id],
+              )
+            )[0].r;
+
+          if ('notObject' in spec) {
+            const response = await exchange(spec.notObject as Json);
+            expect({ status: response.status, text: response.text }).toMatchObject({ status: 400 });
+            expect(await revoked()).toBe(false);
+            return;
+          }
+          const token = spec.token;
+          const value: Json =
+            token === 'current'
+              ? newest
+              : token === 'replaced'
+                ? first.refresh_token
+                : token === 'other device'
+                  ? 'x' + other.slice(1)
+                  : token.value;
+          const response = await exchange({ ...spec.extra, refresh_token: value });
+          const wellFormed = typeof value === 'string' && value.length >= 1 && value.length <= 256;
+          const expected = !wellFormed ? 400 : token === 'current' ? 200 : 401;
+          expect({ status: response.status, text: response.text }).toMatchObject({
+            status: expected,
+          });
+          if (expected !== 200) {
+            expect(response.body).toMatchObject({
+              statusCode: expected,
+              message: expect.anything(),
+            });
+          }
+          // Only a replaced token of the device, presented again, revokes it.
+          expect(await revoked()).toBe(wellFormed && token === 'replaced');
+        }),
+        { numRuns: Math.max(20, Math.ceil(RUNS / 3)), seed: SEED },
       );
     },
     timeout(RUNS),

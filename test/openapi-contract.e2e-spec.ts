@@ -30,7 +30,7 @@ describe('Responses match the OpenAPI spec (e2e)', () => {
     expect(anonymous).toSatisfyApiSpec();
   });
 
-  it('account: pairing code 201, register with it 201, 403; recovery code 201; devices 200; revoke 204, 404', async () => {
+  it('account: pairing code 201, register with it 201, 403; token 200, 401; recovery code 201; devices 200; revoke 204, 404', async () => {
     const device = await registerDevice(t);
     const code = await t.http().post('/api/v1/devices/pairing-codes').set(device.auth);
     expect(code.status).toBe(201);
@@ -47,6 +47,15 @@ describe('Responses match the OpenAPI spec (e2e)', () => {
       .send({ pairing_code: code.body.code });
     expect(refused.status).toBe(403);
     expect(refused).toSatisfyApiSpec();
+    const exchanged = await t
+      .http()
+      .post('/api/v1/devices/token')
+      .send({ refresh_token: joined.body.refresh_token });
+    expect(exchanged.status).toBe(200);
+    expect(exchanged).toSatisfyApiSpec();
+    const stale = await t.http().post('/api/v1/devices/token').send({ refresh_token: 'stale' });
+    expect(stale.status).toBe(401);
+    expect(stale).toSatisfyApiSpec();
     const recovery = await t.http().post('/api/v1/account/recovery-code').set(device.auth);
     expect(recovery.status).toBe(201);
     expect(recovery).toSatisfyApiSpec();

@@ -13,7 +13,8 @@ if (!hasBrowser) {
 /**
  * What a QA person does in Swagger UI, in headless Chromium: register, Authorize with the token,
  * pull, push the example body as-is (200), then push it changed with the same old
- * last_pulled_at (409); make a pairing code and register a second device of the account with it.
+ * last_pulled_at (409); make a pairing code, register a second device of the account with it and
+ * exchange that device's refresh token.
  */
 (hasBrowser ? describe : describe.skip)('Swagger UI in a real browser (e2e)', () => {
   let t: TestApp;
@@ -127,7 +128,7 @@ if (!hasBrowser) {
     });
   });
 
-  it('makes a pairing code and registers a second device of the account with it', async () => {
+  it('makes a pairing code, registers a second device with it and exchanges its refresh token', async () => {
     // Still authorized as the device registered above.
     const me = await execute('devices-DevicesController_me');
     const accountId = (JSON.parse(me.text) as { account_id: string }).account_id;
@@ -144,5 +145,13 @@ if (!hasBrowser) {
     const listed = await execute('account-AccountController_listDevices');
     expect(listed.status).toBe('200');
     expect((JSON.parse(listed.text) as unknown[]).length).toBe(2);
+
+    // The new device's refresh token, exchanged for new tokens of the same device.
+    const { device_id, refresh_token } = JSON.parse(joined.text) as Record<string, string>;
+    const exchanged = await execute('devices-DevicesController_exchange', () =>
+      JSON.stringify({ refresh_token }),
+    );
+    expect(exchanged.status).toBe('200');
+    expect(JSON.parse(exchanged.text)).toMatchObject({ device_id, account_id: accountId });
   });
 });

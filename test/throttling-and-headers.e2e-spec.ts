@@ -49,6 +49,21 @@ describe('Rate limits, security headers and CORS (e2e)', () => {
     }
   });
 
+  it('limits token exchanges per IP like registrations', async () => {
+    process.env.THROTTLE_REGISTER_LIMIT = '2';
+    const other = await createTestApp();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (await other.http().post('/api/v1/devices/token').send({ refresh_token: 'x' })).status,
+        );
+      expect(statuses).toEqual([401, 401, 429]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('limits pairing and recovery codes per device, like registrations', async () => {
     process.env.THROTTLE_REGISTER_LIMIT = '2';
     process.env.THROTTLE_DEVICE_LIMIT = '1000';
