@@ -2,8 +2,9 @@ import { appSchema, tableSchema } from '@nozbe/watermelondb';
 import { schemaMigrations } from '@nozbe/watermelondb/Schema/migrations';
 
 /**
- * The app's local WatermelonDB schema. Column names and types mirror the server's wire contract
- * (/work/shared/CONTRACT.md): ids are strings, dates are numbers of epoch milliseconds.
+ * The app's local WatermelonDB schema. Column names and types mirror the server's table registry
+ * (src/sync/registry/sync-tables.ts; a test keeps them equal): ids are strings, dates are numbers
+ * of epoch milliseconds.
  */
 export const schema = appSchema({
   version: 1,

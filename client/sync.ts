@@ -59,7 +59,7 @@ async function syncWithRetries(database: Database, options: SyncOptions): Promis
         database,
         pullChanges: (args) => pull(options, token, args),
         pushChanges: (args) => push(options, token, args),
-        // The server sends every live record in `updated` (CONTRACT.md, Pull).
+        // The server sends every live record in `updated` (README, "Pull").
         sendCreatedAsUpdated: true,
         // Schema version 1 is the first synced one; later migrations make migration syncs.
         migrationsEnabledAtVersion: 1,
