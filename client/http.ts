@@ -35,6 +35,8 @@ export async function apiRequest(
   init: RequestInit & { token?: string; json?: unknown } = {},
 ): Promise<unknown> {
   const { token, json, ...rest } = init;
+  // No Accept-Encoding here: fetch asks for gzip (or br) by itself and inflates the answer, on
+  // React Native (OkHttp, NSURLSession) as in Node. Set by hand, it would stop OkHttp inflating.
   const headers: Record<string, string> = { ...(rest.headers as Record<string, string>) };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) headers['Content-Type'] = 'application/json';

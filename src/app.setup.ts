@@ -2,7 +2,9 @@ import { INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common'
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import compress, { FastifyCompressOptions } from '@fastify/compress';
 import helmet from 'helmet';
+import zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { echoRequestId, requestId } from './logging/request-id';
@@ -50,10 +52,24 @@ function securityHeaders(fastify: FastifyInstance): void {
 }
 
 /**
+ * Compressed answers for clients that accept them (Accept-Encoding: br or gzip), streamed as
+ * they are produced; an answer under 1 KiB goes as it is, since compressing it would save next
+ * to nothing. Request bodies are inflated by jsonBodyParser, not here. Levels: see
+ * docs/performance.md ("Compression").
+ */
+export const COMPRESSION: FastifyCompressOptions = {
+  encodings: ['br', 'gzip'],
+  threshold: 1024,
+  globalDecompression: false,
+  zlibOptions: { level: 6 },
+  brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+};
+
+/**
  * Prefix, pipes, filters and plugins. main.ts and the e2e tests both call this, since
  * `createTestingModule` never runs main.ts.
  */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<AllConfigType, true>);
   const fastify = app.getHttpAdapter().getInstance();
   echoRequestId(fastify);
@@ -64,6 +80,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   app.useBodyParser('application/json', { bodyLimit }, jsonBodyParser(bodyLimit));
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
   securityHeaders(fastify);
+  await app.register(compress, COMPRESSION);
   const corsOrigins = config.get('app.corsOrigins', { infer: true });
   if (corsOrigins.length) {
     app.enableCors({

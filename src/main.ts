@@ -74,7 +74,7 @@ async function bootstrap(root: PinoLogger): Promise<void> {
         abortOnError: false,
       },
     );
-    configureApp(app);
+    await configureApp(app);
     setupSwagger(app);
     stopOnSignals(app, database, logger);
     const port = app.get(ConfigService<AllConfigType, true>).get('app.port', { infer: true });

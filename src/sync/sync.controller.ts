@@ -1,13 +1,5 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Post,
-  Query,
-  StreamableFile,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Header, HttpStatus, Post, Query } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   ApiBadRequestResponse,
@@ -54,17 +46,16 @@ export class SyncController {
   })
   @ApiQuery({ type: PullQueryDto })
   @ApiOkResponse({ type: PullResponseDto })
+  @Header('Content-Type', 'application/json; charset=utf-8')
   async pull(
     @CurrentDevice() device: DeviceEntity,
     @Query(PullQueryPipe) query: PullRequest,
     @RequestLog() log: Logger,
-  ): Promise<StreamableFile> {
-    // JSON text PostgreSQL rendered: one chunk with its length, or chunks as the rows come.
+  ): Promise<Buffer | Readable> {
+    // JSON text PostgreSQL rendered: one chunk (sent with its length, compressed when the client
+    // accepts it and it is over 1 KiB), or chunks as the rows come (compressed as they go).
     const body = await this.sync.pull(device, query, log);
-    const type = 'application/json; charset=utf-8';
-    return body.kind === 'whole'
-      ? new StreamableFile(body.chunk, { type, length: body.chunk.length })
-      : new StreamableFile(body.stream, { type });
+    return body.kind === 'whole' ? body.chunk : body.stream;
   }
 
   @Post('push')

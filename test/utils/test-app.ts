@@ -19,7 +19,7 @@ export async function createTestApp(): Promise<TestApp> {
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
     logger: ['error', 'warn'],
   });
-  configureApp(app);
+  await configureApp(app);
   setupSwagger(app);
   await app.init();
   // Fastify adds its routes and plugins when it is ready, not at init().
