@@ -2,12 +2,14 @@ import { Database } from '@nozbe/watermelondb';
 import { AccountClient, DeviceSignedOutError, memorySessionStorage } from '../client/account';
 import { Game } from '../client/models';
 import { SyncHttpError, syncDatabase } from '../client/sync';
+import { TombstonePurgeService } from '../src/sync/purge/tombstone-purge.service';
 import {
   addRoundWithScore,
   countUnsyncedChanges,
   createGame,
   createInstall,
   dumpDatabase,
+  markDeleted,
   ListeningApp,
   startListeningApp,
   update,
@@ -24,6 +26,8 @@ type Install = {
   account: AccountClient;
   exchanges: string[];
   beforePush?: () => Promise<void>;
+  /** Set to see the body of each pull. */
+  onPull?: (body: Record<string, unknown>) => void;
 };
 
 describe('WatermelonDB installs of one account: pairing and restore (e2e)', () => {
@@ -52,6 +56,9 @@ describe('WatermelonDB installs of one account: pairing and restore (e2e)', () =
           await hook();
         }
         const response = await fetch(input, init);
+        if (url.includes('/sync/pull') && install.onPull) {
+          install.onPull((await response.clone().json()) as Record<string, unknown>);
+        }
         if (url.includes('/sync/')) {
           install.exchanges.push(
             `${url.includes('/sync/push') ? 'push' : 'pull'} ${response.status}`,
@@ -171,5 +178,40 @@ describe('WatermelonDB installs of one account: pairing and restore (e2e)', () =
     expect(error).toBeInstanceOf(SyncHttpError);
     expect((error as SyncHttpError).status).toBe(403);
     expect(await install.account.session()).toBeNull();
+  });
+
+  it('brings an install back after a long absence: the purge makes its pull a replacement', async () => {
+    const phone = newInstall();
+    await phone.account.register({ name: 'phone' });
+    const doomed = await createGame(phone.db);
+    const kept = await createGame(phone.db, ['Chloé', 'Dmitri']);
+    await sync(phone);
+    const tablet = newInstall();
+    await tablet.account.register({ pairingCode: (await phone.account.createPairingCode()).code });
+    await sync(tablet);
+
+    // The tablet goes offline and plays a new game; meanwhile the phone deletes a game, and
+    // its tombstones (the game and its players, rounds, scores) are purged.
+    const played = await createGame(tablet.db, ['Eve', 'Finn']);
+    await markDeleted(phone.db, 'games', doomed.gameId);
+    await sync(phone);
+    for (const table of ['games', 'game_players', 'rounds', 'scores']) {
+      await server.dataSource.query(
+        `UPDATE "${table}" SET deleted_at = now() - interval '91 days' WHERE deleted_at IS NOT NULL`,
+      );
+    }
+    expect(await server.app.get(TombstonePurgeService).purge()).toBeGreaterThanOrEqual(9);
+
+    const strategies: unknown[] = [];
+    tablet.onPull = (body) => strategies.push(body.experimentalStrategy);
+    await sync(tablet);
+    expect(strategies).toEqual(['replacement']);
+    await sync(phone);
+    const dump = await expectConverged(phone, tablet);
+    expect(dump.games.map((g) => g.id).sort()).toEqual([kept.gameId, played.gameId].sort());
+    expect(dump.game_players).toHaveLength(4);
+    expect(dump.scores.map((s) => s.id)).not.toEqual(
+      expect.arrayContaining(doomed.scoreIds.slice(0, 1)),
+    );
   });
 });

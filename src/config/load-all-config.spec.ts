@@ -21,7 +21,11 @@ describe('loadAllConfig', () => {
       dataDir,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
-    expect(config.sync).toEqual({ maxPushRecords: 20_000 });
+    expect(config.sync).toEqual({
+      maxPushRecords: 20_000,
+      tombstoneRetentionMs: 90 * 86_400_000,
+      purgeIntervalMs: 3_600_000,
+    });
     expect(config.devices.jwtExpiresIn).toBe(3600);
     expect(config.devices.sessionIdleDays).toBe(365);
   });

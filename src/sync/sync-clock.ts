@@ -22,7 +22,8 @@ const SNAPSHOT_LAST_STAMP_SQL = `(SELECT "last_stamp" FROM "accounts" WHERE "id"
 
 /**
  * The clock as a CTE named "clock" ($1 the account), so that the push's first statement can also
- * read the rows the push touches. It returns the clock before and after, and `fresh`: whether
+ * read the rows the push touches. It returns the clock before and after, the account's
+ * purged_stamp (read under the lock, so current), and `fresh`: whether
  * the snapshot's last_stamp is the locked one (see SNAPSHOT_LAST_STAMP_SQL).
  */
 export const CLOCK_CTE = `"clock" AS (
@@ -30,6 +31,7 @@ export const CLOCK_CTE = `"clock" AS (
     FROM (SELECT "last_stamp" FROM "accounts" WHERE "id" = $1 FOR UPDATE) AS "o"
     WHERE "a"."id" = $1
     RETURNING "o"."last_stamp" AS "last_stamp", "a"."last_stamp" AS "stamp",
+              "a"."purged_stamp" AS "purged_stamp",
               "o"."last_stamp" = ${SNAPSHOT_LAST_STAMP_SQL} AS "fresh")`;
 
 export type AccountClock = {
@@ -37,4 +39,6 @@ export type AccountClock = {
   lastStamp: number;
   /** This push's stamp. */
   stamp: number;
+  /** The newest stamp of the tombstones purged from the account. */
+  purgedStamp: number;
 };

@@ -1,6 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { GamesModule } from '../games/games.module';
+import { TombstonePurgeService } from './purge/tombstone-purge.service';
 import { checkSyncTables, SYNC_TABLES } from './registry/sync-tables';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
@@ -9,7 +10,7 @@ import { PushBodyPipe } from './validation/push-body.pipe';
 @Module({
   imports: [DevicesModule, GamesModule],
   controllers: [SyncController],
-  providers: [SyncService, PushBodyPipe],
+  providers: [SyncService, PushBodyPipe, TombstonePurgeService],
 })
 export class SyncModule implements OnModuleInit {
   onModuleInit(): void {

@@ -11,7 +11,9 @@ import { PushResponseDto } from './dto/push-response.dto';
 import { PullBodyOut, PullReading, readClock, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
-import { SYNC_TABLE_NAMES, syncTable } from './registry/sync-tables';
+import { LOCK_ACCOUNTS_SQL, oldTombstonesSql, purgeTombstonesSql } from './purge/purge-sql';
+import { SYNC_TABLE_NAMES, SyncTable, syncTable } from './registry/sync-tables';
+import { queryPrepared } from './sql/query-prepared';
 import { PullRequest } from './validation/pull-query.pipe';
 import { PushRequest } from './validation/push-body.pipe';
 
@@ -34,22 +36,25 @@ export class SyncService {
   /**
    * Everything committed to the device's account since `last_pulled_at`, and the account clock as
    * `timestamp`, read from one snapshot: the response body, whole or streamed as PostgreSQL's rows
-   * come (PullReading). A refusal (a last_pulled_at never issued) or an error before the body
-   * goes out answers as usual; a failure after that breaks the response off, so the client never
-   * takes a partial pull for a whole one. `log`: the request's logger.
+   * come (PullReading). When tombstones newer than `last_pulled_at` were purged, the changes
+   * cannot be told (a deletion would be missed): the body holds every live record instead, as a
+   * replacement. A refusal (a last_pulled_at never issued) or an error before the body goes out
+   * answers as usual; a failure after that breaks the response off, so the client never takes a
+   * partial pull for a whole one. `log`: the request's logger.
    */
   pull(device: DeviceEntity, query: PullRequest, log: Logger): Promise<PullBodyOut> {
     const startedAt = Date.now();
-    const since = sinceByTable(query);
     const reading = new PullReading(SYNC_TABLE_NAMES);
     void this.inTransaction(async (runner) => {
-      const timestamp = await readClock(runner, device.accountId);
+      const { timestamp, purgedStamp } = await readClock(runner, device.accountId);
       this.assertIssued(query.lastPulledAt, timestamp);
+      const replacement = query.lastPulledAt > 0 && query.lastPulledAt < purgedStamp;
+      const since = sinceByTable(replacement ? { lastPulledAt: 0 } : query);
       await readPull(runner, device.accountId, since, reading);
-      return timestamp;
+      return { timestamp, replacement };
     }, ONE_SNAPSHOT).then(
-      (timestamp) => {
-        reading.end(timestamp);
+      ({ timestamp, replacement }) => {
+        reading.end(timestamp, replacement);
         logSync(log, 'pull', device, reading.records, startedAt);
       },
       (error: unknown) => {
@@ -76,6 +81,15 @@ export class SyncService {
       const writer = new PushWriter(runner, device.accountId);
       const { clock, existing } = await writer.lockAndLoad(idsToLoad(changes));
       this.assertIssued(lastPulledAt, clock.lastStamp);
+      if (lastPulledAt < clock.purgedStamp) {
+        // Its pull predates deletions that are purged now: what it pushes could bring one back.
+        throw new ConflictException({
+          statusCode: 409,
+          message:
+            'Deletions after last_pulled_at were purged from the server: pull, then push again',
+          conflicts: [],
+        });
+      }
       const plan = planPush(changes, existing, lastPulledAt);
       if (plan.kind === 'conflict') {
         throw new ConflictException({
@@ -98,6 +112,33 @@ export class SyncService {
     });
     logSync(log, 'push', device, records, startedAt);
     return { ok: true };
+  }
+
+  /**
+   * One batch of the tombstone purge (TombstonePurgeService): up to `limit` tombstones of `table`
+   * deleted before `cutoff` go, and their accounts' purged_stamp rises with them. The accounts are
+   * locked first, as a push does, so the batch waits for their pushes in flight (and they for
+   * it) for no longer than a batch takes. Returns how many tombstones went.
+   */
+  purgeTombstones(table: SyncTable, cutoff: Date, limit: number): Promise<number> {
+    return this.inTransaction(async (runner) => {
+      const batch = await queryPrepared<{ account_id: string; id: string }>(
+        runner,
+        `sync_purge_batch_${table.name}`,
+        oldTombstonesSql(table),
+        [cutoff, limit],
+      );
+      if (batch.length === 0) return 0;
+      const accounts = batch.map((row) => row.account_id);
+      await queryPrepared(runner, 'sync_purge_lock', LOCK_ACCOUNTS_SQL, [[...new Set(accounts)]]);
+      const [{ purged }] = await queryPrepared<{ purged: number }>(
+        runner,
+        `sync_purge_${table.name}`,
+        purgeTombstonesSql(table),
+        [accounts, batch.map((row) => row.id), cutoff],
+      );
+      return purged;
+    });
   }
 
   /** A last_pulled_at above the account clock was never issued by this server. */

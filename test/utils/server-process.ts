@@ -26,17 +26,20 @@ export class ServerProcess {
     );
   }
 
-  /** `root`: another checkout of the server (an older build, say); this one by default. */
-  static start(env: Record<string, string | undefined>, root = ROOT): ServerProcess {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  /**
+   * `root`: another checkout of the server (an older build, say); this one by default. `entry`:
+   * another script of it (e.g. scripts/purge.ts).
+   */
+  static start(
+    env: Record<string, string | undefined>,
+    root = ROOT,
+    entry = 'src/main.ts',
+  ): ServerProcess {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new ServerProcess(child);
   }
 

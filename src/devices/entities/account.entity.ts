@@ -19,6 +19,13 @@ export class AccountEntity {
   @Column({ type: 'bigint' })
   lastStamp!: string;
 
+  /**
+   * The newest stamp of the tombstones purged from this account: a pull from before it cannot
+   * be answered incrementally (it would miss a deletion) and gets every live record instead.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  purgedStamp!: string;
+
   /** SHA-256 of the recovery code (never the code); null until one is asked for. */
   @Index({ unique: true })
   @Column({ type: 'bytea', nullable: true, select: false })

@@ -15,6 +15,8 @@ import { AccountEntity } from '../../devices/entities/account.entity';
  * account_id. `stamp` is the account clock value of the push that last wrote the row.
  */
 @Index(['accountId', 'stamp'])
+// The tombstone purge finds old tombstones by it; live rows are not in it.
+@Index(['deletedAt'], { where: '"deleted_at" IS NOT NULL' })
 export abstract class SyncRecordEntity {
   @PrimaryColumn({ type: 'uuid' })
   accountId!: string;

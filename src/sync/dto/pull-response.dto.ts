@@ -1,10 +1,10 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SyncChangesDto } from './sync-changes.dto';
 
 export class PullResponseDto {
   @ApiProperty({
     type: SyncChangesDto,
-    description: 'All four tables, each with created (always empty), updated and deleted',
+    description: 'Every synced table, each with created (always empty), updated and deleted',
   })
   changes!: Record<string, unknown>;
 
@@ -17,4 +17,13 @@ export class PullResponseDto {
       'Pass back as last_pulled_at (of the next pull, and of the push that follows this pull)',
   })
   timestamp!: number;
+
+  @ApiPropertyOptional({
+    enum: ['replacement'],
+    description:
+      'Only when deletions newer than last_pulled_at were purged from the server: `changes` ' +
+      'then holds every live record, and WatermelonDB drops the local records it does not list ' +
+      '(keeping local records created since the last sync). Absent otherwise, and on a first pull.',
+  })
+  experimentalStrategy?: 'replacement';
 }

@@ -33,9 +33,10 @@ export class PullBody {
   }
 
   /** Writes the rest of the response and emits its last chunk. */
-  finish(timestamp: number): void {
+  finish(timestamp: number, replacement = false): void {
     this.enter(2 * this.tables.length);
-    this.write(`},"timestamp":${timestamp}}`);
+    const strategy = replacement ? `"experimentalStrategy":"replacement",` : '';
+    this.write(`},${strategy}"timestamp":${timestamp}}`);
     this.flush();
   }
 

@@ -6,8 +6,11 @@ import { SYNC_TABLES, wireColumns } from '../registry/sync-tables';
 import { q } from '../sql/quote';
 import { PullBody } from './pull-body';
 
-/** The account clock, read as the pull transaction's first statement (which takes its snapshot). */
-const CLOCK_SQL = `SELECT "last_stamp" FROM "accounts" WHERE "id" = $1`;
+/**
+ * The account clock and the newest stamp purged from the account, read as the pull transaction's
+ * first statement (which takes its snapshot).
+ */
+const CLOCK_SQL = `SELECT "last_stamp", "purged_stamp" FROM "accounts" WHERE "id" = $1`;
 
 /**
  * The pull's rows, one per piece of the response: for table i (registry order), section 2i holds
@@ -81,11 +84,15 @@ export class PullReading {
     }
   }
 
-  /** The pull is over: the rest of the body is written with the clock as `timestamp`. */
-  end(timestamp: number): void {
+  /**
+   * The pull is over: the rest of the body is written with the clock as `timestamp`, and
+   * `experimentalStrategy: 'replacement'` when the body holds every live record in place of the
+   * changes (see SyncService.pull).
+   */
+  end(timestamp: number, replacement: boolean): void {
     if (this.over) return;
     this.over = true;
-    this.writer.finish(timestamp);
+    this.writer.finish(timestamp, replacement);
     if (this.stream) this.stream.push(null);
     else this.resolveBody({ kind: 'whole', chunk: this.first! });
   }
@@ -122,12 +129,21 @@ export class PullReading {
   }
 }
 
-/** The account clock (epoch ms), which a pull answers as `timestamp`. */
-export async function readClock(runner: QueryRunner, accountId: string): Promise<number> {
-  const [row] = await queryPrepared<{ last_stamp: string }>(runner, 'sync_clock', CLOCK_SQL, [
-    accountId,
-  ]);
-  return Number(row.last_stamp);
+/**
+ * The account clock (epoch ms), which a pull answers as `timestamp`, and the newest stamp of the
+ * tombstones purged from the account.
+ */
+export async function readClock(
+  runner: QueryRunner,
+  accountId: string,
+): Promise<{ timestamp: number; purgedStamp: number }> {
+  const [row] = await queryPrepared<{ last_stamp: string; purged_stamp: string }>(
+    runner,
+    'sync_clock',
+    CLOCK_SQL,
+    [accountId],
+  );
+  return { timestamp: Number(row.last_stamp), purgedStamp: Number(row.purged_stamp) };
 }
 
 /**

@@ -69,4 +69,4 @@ export const tombstoneSql = (table: SyncTable, column: string) =>
    RETURNING "id"`;
 
 /** Part 0 of the push's first statement: the clock row. */
-export const CLOCK_PART = `SELECT 0 AS "part", json_build_array("last_stamp", "stamp", "fresh")::text AS "json" FROM "clock"`;
+export const CLOCK_PART = `SELECT 0 AS "part", json_build_array("last_stamp", "stamp", "purged_stamp", "fresh")::text AS "json" FROM "clock"`;

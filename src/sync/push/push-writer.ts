@@ -57,7 +57,12 @@ export class PushWriter {
       params,
     );
     const clockRow = rows.find((row) => row.part === 0)!;
-    const [lastStamp, stamp, fresh] = JSON.parse(clockRow.json) as [number, number, boolean];
+    const [lastStamp, stamp, purgedStamp, fresh] = JSON.parse(clockRow.json) as [
+      number,
+      number,
+      number,
+      boolean,
+    ];
     const found =
       fresh || parts.length === 0
         ? rows.filter((row) => row.part === 1)
@@ -68,7 +73,7 @@ export class PushWriter {
             params,
           );
     return {
-      clock: { lastStamp, stamp },
+      clock: { lastStamp, stamp, purgedStamp },
       existing: existingRows(
         ids,
         found.map((row) => JSON.parse(row.json) as ExistingJson),
