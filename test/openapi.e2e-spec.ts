@@ -70,6 +70,16 @@ describe('OpenAPI document (e2e)', () => {
     });
   });
 
+  it('documents the live changes stream, and the replacement pull key', () => {
+    const events = generated.paths['/api/v1/sync/events'].get;
+    expect(Object.keys(events.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(events.responses['429']).toBeDefined();
+    expect(events.security).toEqual([{ bearer: [] }]);
+    expect(
+      generated.components.schemas.PullResponseDto.properties.experimentalStrategy,
+    ).toMatchObject({ enum: ['replacement'] });
+  });
+
   it('documents the push body, with an example', () => {
     const body = generated.paths['/api/v1/sync/push'].post.requestBody.content['application/json'];
     expect(body.schema.$ref).toBe('#/components/schemas/PushBodyDto');

@@ -25,6 +25,8 @@ describe('loadAllConfig', () => {
       maxPushRecords: 20_000,
       tombstoneRetentionMs: 90 * 86_400_000,
       purgeIntervalMs: 3_600_000,
+      eventsPerDevice: 5,
+      eventsPingMs: 25_000,
     });
     expect(config.devices.jwtExpiresIn).toBe(3600);
     expect(config.devices.sessionIdleDays).toBe(365);

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, Not, Repository } from 'typeorm';
 import { newPairingCode, newRecoveryCode, normalizeCode } from './credentials/account-codes';
 import { hashSecret } from './credentials/secret-hash';
+import { CHANNELS, notify } from '../database/notifications';
 import { isUuid } from './devices.service';
 import { AccountDeviceDto } from './dto/account-device.dto';
 import { PairingCodeDto } from './dto/pairing-code.dto';
@@ -71,5 +72,7 @@ export class AccountService {
         )
       : { affected: 0 };
     if (!affected) throw new NotFoundException('No such device in this account');
+    // Its open event streams end, on every instance.
+    await notify(this.accounts.manager.connection, CHANNELS.revoked, id, () => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AllConfigType } from '../config/config.type';
+import { CHANNELS, notify } from '../database/notifications';
 import { newRefreshToken, sessionRefused } from './credentials/refresh-token';
 import { hashSecret, sameHash } from './credentials/secret-hash';
 import { DevicesService } from './devices.service';
@@ -74,6 +75,7 @@ export class DeviceSessionsService {
       this.logger.warn(
         `device ${outcome.deviceId} revoked: a refresh token it had already replaced was presented again`,
       );
+      await notify(this.dataSource, CHANNELS.revoked, outcome.deviceId, () => undefined);
     }
     if (outcome.kind !== 'rotated') throw sessionRefused();
     return this.devices.tokens(outcome.device, next.token);

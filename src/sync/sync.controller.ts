@@ -8,12 +8,14 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiProduces,
   ApiQuery,
+  ApiTooManyRequestsResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/dto/error-response.dto';
-import { CurrentDevice } from '../devices/decorators/current-device.decorator';
+import { CurrentDevice, TokenExpiresAt } from '../devices/decorators/current-device.decorator';
 import { DeviceAuth } from '../devices/decorators/device-auth.decorator';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { RequestLog } from '../logging/request-log';
@@ -22,6 +24,7 @@ import { PullResponseDto } from './dto/pull-response.dto';
 import { PushBodyDto } from './dto/push-body.dto';
 import { PushResponseDto } from './dto/push-response.dto';
 import { ConflictResponseDto, UnprocessableResponseDto } from './dto/sync-errors.dto';
+import { SyncEventsService } from './events/sync-events.service';
 import { SyncService } from './sync.service';
 import { PullQueryPipe } from './validation/pull-query.pipe';
 import type { PullRequest } from './validation/pull-query.pipe';
@@ -36,7 +39,10 @@ import type { PushRequest } from './validation/push-body.pipe';
 })
 @Controller('sync')
 export class SyncController {
-  constructor(private readonly sync: SyncService) {}
+  constructor(
+    private readonly sync: SyncService,
+    private readonly liveChanges: SyncEventsService,
+  ) {}
 
   @Get('pull')
   @ApiOperation({
@@ -56,6 +62,40 @@ export class SyncController {
     // accepts it and it is over 1 KiB), or chunks as the rows come (compressed as they go).
     const body = await this.sync.pull(device, query, log);
     return body.kind === 'whole' ? body.chunk : body.stream;
+  }
+
+  @Get('events')
+  @Header('Content-Type', 'text/event-stream; charset=utf-8')
+  @Header('Cache-Control', 'no-cache')
+  // Proxies (nginx) would otherwise hold the events back in their buffers.
+  @Header('X-Accel-Buffering', 'no')
+  @ApiOperation({
+    summary: 'Live changes (Server-Sent Events)',
+    description:
+      'A text/event-stream that stays open: after a push of any device of the account commits, ' +
+      '`event: changes` with `data: {"timestamp": <the account clock>}` (sync then). A `: ping` ' +
+      'comment comes at least every 30 s. The stream ends when the token expires or the device ' +
+      'is revoked; reconnect with a fresh token. Swagger UI cannot show a stream: use curl -N.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: 'The event stream',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: ': connected\n\nevent: changes\ndata: {"timestamp":1764115260000}\n\n: ping\n\n',
+      },
+    },
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'Too many open streams for this device (SYNC_EVENTS_PER_DEVICE)',
+  })
+  events(
+    @CurrentDevice() device: DeviceEntity,
+    @TokenExpiresAt() tokenExpiresAt: number,
+  ): Readable {
+    return this.liveChanges.open(device, tokenExpiresAt);
   }
 
   @Post('push')

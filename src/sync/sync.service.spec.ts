@@ -5,6 +5,7 @@ import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { SYNC_TABLES } from './registry/sync-tables';
+import { SyncEventsService } from './events/sync-events.service';
 import { SyncService } from './sync.service';
 import { PushRequest } from './validation/push-body.pipe';
 
@@ -45,7 +46,7 @@ const device = { id: 'device', accountId: 'account' } as DeviceEntity;
 /** Part 0 of the push's first statement: the clock before and after, read in a current snapshot. */
 const clockRow = (lastStamp: number) => ({
   part: 0,
-  json: JSON.stringify([lastStamp, lastStamp + 1, true]),
+  json: JSON.stringify([lastStamp, lastStamp + 1, 0, true]),
 });
 
 const emptyPush = (lastPulledAt: number): PushRequest => ({
@@ -68,12 +69,15 @@ describe('SyncService transactions', () => {
   let runner: jest.Mocked<QueryRunner>;
   let service: SyncService;
 
+  const events = { announceChanges: jest.fn(async () => undefined) };
+
   async function build(statement: jest.Mock) {
     runner = mockRunner(statement);
     const moduleRef = await Test.createTestingModule({
       providers: [
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
+        { provide: SyncEventsService, useValue: events },
       ],
     }).compile();
     service = moduleRef.get(SyncService);
@@ -87,6 +91,8 @@ describe('SyncService transactions', () => {
     expect(runner.commitTransaction).toHaveBeenCalled();
     expect(runner.rollbackTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
+    // Announced once committed, with the push's stamp.
+    expect(events.announceChanges).toHaveBeenCalledWith('account', 101);
   });
 
   it('rolls back and releases when a push is refused', async () => {
@@ -105,7 +111,9 @@ describe('SyncService transactions', () => {
         },
       ]),
     );
+    events.announceChanges.mockClear();
     await expect(service.push(device, changes, log)).rejects.toBeInstanceOf(ConflictException);
+    expect(events.announceChanges).not.toHaveBeenCalled();
     expect(runner.rollbackTransaction).toHaveBeenCalled();
     expect(runner.commitTransaction).not.toHaveBeenCalled();
     expect(runner.release).toHaveBeenCalled();
@@ -120,7 +128,7 @@ describe('SyncService transactions', () => {
     const query = jest
       .fn()
       // The first statement's snapshot predates the push it waited for: g1 looks untouched.
-      .mockResolvedValueOnce([{ part: 0, json: JSON.stringify([200, 201, false]) }, g1(50)])
+      .mockResolvedValueOnce([{ part: 0, json: JSON.stringify([200, 201, 0, false]) }, g1(50)])
       // Read again: that push changed g1 after last_pulled_at.
       .mockResolvedValueOnce([g1(150)]);
     await build(query);
@@ -131,7 +139,7 @@ describe('SyncService transactions', () => {
   it('pulls in one read-only REPEATABLE READ transaction, answering the clock it read', async () => {
     const statement = jest
       .fn()
-      .mockResolvedValueOnce([{ last_stamp: '200' }])
+      .mockResolvedValueOnce([{ last_stamp: '200', purged_stamp: '0' }])
       .mockResolvedValueOnce([[0, JSON.stringify({ id: 'g1' })]]);
     await build(statement);
     const body = await service.pull(device, { lastPulledAt: 100 }, log);
@@ -151,7 +159,7 @@ describe('SyncService transactions', () => {
   });
 
   it('refuses a last_pulled_at above the clock before reading, and rolls back', async () => {
-    const statement = jest.fn().mockResolvedValueOnce([{ last_stamp: '200' }]);
+    const statement = jest.fn().mockResolvedValueOnce([{ last_stamp: '200', purged_stamp: '0' }]);
     await build(statement);
     await expect(service.pull(device, { lastPulledAt: 201 }, log)).rejects.toBeInstanceOf(
       BadRequestException,
@@ -165,7 +173,7 @@ describe('SyncService transactions', () => {
   it('rolls back and releases the connection when the database fails mid-pull', async () => {
     const statement = jest
       .fn()
-      .mockResolvedValueOnce([{ last_stamp: '200' }])
+      .mockResolvedValueOnce([{ last_stamp: '200', purged_stamp: '0' }])
       .mockRejectedValueOnce(new Error('connection lost'));
     await build(statement);
     await expect(service.pull(device, { lastPulledAt: 0 }, log)).rejects.toThrow('connection lost');

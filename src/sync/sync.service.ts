@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { PushResponseDto } from './dto/push-response.dto';
+import { SyncEventsService } from './events/sync-events.service';
 import { PullBodyOut, PullReading, readClock, readPull } from './pull/pull-reader';
 import { idsToLoad, planPush } from './push/push-plan';
 import { PushWriter } from './push/push-writer';
@@ -31,7 +32,10 @@ const ONE_SNAPSHOT = 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY
  */
 @Injectable()
 export class SyncService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: SyncEventsService,
+  ) {}
 
   /**
    * Everything committed to the device's account since `last_pulled_at`, and the account clock as
@@ -77,7 +81,7 @@ export class SyncService {
     log: Logger,
   ): Promise<PushResponseDto> {
     const startedAt = Date.now();
-    await this.inTransaction(async (runner) => {
+    const stamp = await this.inTransaction(async (runner) => {
       const writer = new PushWriter(runner, device.accountId);
       const { clock, existing } = await writer.lockAndLoad(idsToLoad(changes));
       this.assertIssued(lastPulledAt, clock.lastStamp);
@@ -109,7 +113,10 @@ export class SyncService {
         });
       }
       await writer.apply(plan.tables, clock.stamp);
+      return clock.stamp;
     });
+    // Committed: the account's open event streams, on every instance, learn of it.
+    void this.events.announceChanges(device.accountId, stamp);
     logSync(log, 'push', device, records, startedAt);
     return { ok: true };
   }

@@ -6,6 +6,7 @@ type MockResponse = {
   code: jest.Mock;
   send: jest.Mock;
   header: jest.Mock;
+  type: jest.Mock;
   sent: boolean;
   raw: { headersSent: boolean };
   log: { warn: jest.Mock; error: jest.Mock };
@@ -16,12 +17,14 @@ function mockResponse(): MockResponse {
     code: jest.fn(),
     send: jest.fn(),
     header: jest.fn(),
+    type: jest.fn(),
     sent: false,
     raw: { headersSent: false },
     log: { warn: jest.fn(), error: jest.fn() },
   };
   response.code.mockReturnValue(response);
   response.header.mockReturnValue(response);
+  response.type.mockReturnValue(response);
   return response;
 }
 
@@ -33,6 +36,11 @@ describe('AllExceptionsFilter', () => {
   const filter = new AllExceptionsFilter();
   let response: MockResponse;
   beforeEach(() => (response = mockResponse()));
+
+  it('answers JSON whatever type the route had set', () => {
+    filter.catch(new ConflictException('pull first'), hostWith(response));
+    expect(response.type).toHaveBeenCalledWith('application/json; charset=utf-8');
+  });
 
   it('keeps extra fields of an HttpException body, such as conflicts', () => {
     filter.catch(

@@ -58,6 +58,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (reply.sent || reply.raw.headersSent) return;
     if (body.statusCode === 503) void reply.header('Retry-After', '1');
-    void reply.code(body.statusCode).send(body);
+    // JSON whatever the route answers when it succeeds (the event stream's type, say).
+    void reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 }

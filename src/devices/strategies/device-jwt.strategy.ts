@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AllConfigType } from '../../config/config.type';
 import { deviceRefused } from '../device-refused';
@@ -28,19 +29,25 @@ export class DeviceJwtStrategy extends PassportStrategy(Strategy, DEVICE_JWT_STR
       // Pinned, so `alg: none` and algorithm-confusion tokens are refused.
       algorithms: ['HS256'],
       ignoreExpiration: false,
+      passReqToCallback: true,
     });
   }
 
   /**
    * A valid signature names a device: it must still exist and not be revoked, checked here on
    * every request (one indexed read), so a revocation takes effect at once. The row becomes
-   * `request.user`, for @CurrentDevice().
+   * `request.user`, for @CurrentDevice(); the token's expiry goes on the request too, for
+   * @TokenExpiresAt().
    */
-  async validate(payload: DeviceJwtPayload): Promise<DeviceEntity> {
+  async validate(
+    request: FastifyRequest & { tokenExpiresAt?: number },
+    payload: DeviceJwtPayload,
+  ): Promise<DeviceEntity> {
     const device =
       typeof payload.sub === 'string' ? await this.devices.findActive(payload.sub) : null;
     if (!device) throw deviceRefused();
     await this.devices.touch(device);
+    request.tokenExpiresAt = (payload.exp ?? 0) * 1000;
     return device;
   }
 }

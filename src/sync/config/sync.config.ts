@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { validateConfig } from '../../utils/validate-config';
 import { SyncConfig } from './sync-config.type';
 
@@ -20,6 +20,17 @@ class SyncEnvVariables {
   @Min(0)
   @IsOptional()
   SYNC_PURGE_INTERVAL_MS?: number;
+
+  @IsInt()
+  @Min(1)
+  @IsOptional()
+  SYNC_EVENTS_PER_DEVICE?: number;
+
+  @IsInt()
+  @Min(100)
+  @Max(30_000)
+  @IsOptional()
+  SYNC_EVENTS_PING_MS?: number;
 }
 
 export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env): SyncConfig {
@@ -28,6 +39,8 @@ export function loadSyncConfig(env: NodeJS.ProcessEnv = process.env): SyncConfig
     maxPushRecords: vars.SYNC_MAX_PUSH_RECORDS ?? 20_000,
     tombstoneRetentionMs: vars.SYNC_TOMBSTONE_RETENTION_MS ?? 90 * DAY_MS,
     purgeIntervalMs: vars.SYNC_PURGE_INTERVAL_MS ?? 3_600_000,
+    eventsPerDevice: vars.SYNC_EVENTS_PER_DEVICE ?? 5,
+    eventsPingMs: vars.SYNC_EVENTS_PING_MS ?? 25_000,
   };
 }
 
