@@ -125,7 +125,8 @@ describe('Live changes over Server-Sent Events (e2e)', () => {
     await syncApi(two, device).pushOk({ games: { created: [game()] } });
     const { timestamp } = await syncApi(two, device).pullOk();
     for (const deadline = Date.now() + 10_000; !stream.timestamps().includes(timestamp);) {
-      if (Date.now() > deadline) throw new Error(`no event after the reconnect: ${stream.frames}`);
+      if (Date.now() > deadline)
+        throw new Error(`no event after the reconnect: ${stream.frames.join(' | ')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // And later pushes are announced as they happen.

@@ -49,7 +49,7 @@ describe('watchChanges: a phone syncs when another device of its account pushed 
     const errors: unknown[] = [];
     const watch = watchChanges(a.db, {
       ...a.account.syncOptions(),
-      EventSource: EventSource as unknown as EventSourceClass,
+      EventSource: EventSource,
       onSync: () => syncsOfA++,
       onError: (error) => errors.push(error),
     });
