@@ -1,6 +1,6 @@
 import EventSource from 'eventsource';
 import { AccountClient, memorySessionStorage } from '../client/account';
-import { EventSourceClass, watchChanges } from '../client/events';
+import { watchChanges } from '../client/events';
 import { syncDatabase } from '../client/sync';
 import {
   addRoundWithScore,
