@@ -9,6 +9,7 @@ import devicesConfig from './devices/config/devices.config';
 import { DevicesModule } from './devices/devices.module';
 import { GamesModule } from './games/games.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import syncConfig from './sync/config/sync.config';
 import { SyncModule } from './sync/sync.module';
 
@@ -19,6 +20,7 @@ import { SyncModule } from './sync/sync.module';
       load: [appConfig, databaseConfig, devicesConfig, syncConfig],
     }),
     DatabaseModule,
+    MetricsModule,
     ThrottlingModule,
     DevicesModule,
     GamesModule,

@@ -15,6 +15,7 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DrainingService } from './common/shutdown/draining.service';
 import { loadAppConfig } from './config/app.config';
 import { AllConfigType } from './config/config.type';
+import { MetricsService } from './metrics/metrics.service';
 import { validationOptions } from './utils/validation-options';
 
 /**
@@ -80,6 +81,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.useBodyParser('application/json', { bodyLimit }, jsonBodyParser(bodyLimit));
   setApiPrefix(app, config.get('app.apiPrefix', { infer: true }));
   securityHeaders(fastify);
+  timeRequests(fastify, app.get(MetricsService));
   await app.register(compress, COMPRESSION);
   const corsOrigins = config.get('app.corsOrigins', { infer: true });
   if (corsOrigins.length) {
@@ -101,7 +103,29 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
 
 /** Everything under /api/v1 except the operators' /health (docs are mounted outside Nest's router). */
 export function setApiPrefix(app: INestApplication, prefix: string): void {
-  app.setGlobalPrefix(prefix, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
+  app.setGlobalPrefix(prefix, {
+    exclude: [
+      { path: 'health', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+}
+
+/** With metrics on: every request's duration, by route pattern (never the path: no ids). */
+function timeRequests(fastify: FastifyInstance, metrics: MetricsService): void {
+  if (!metrics.enabled) return;
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    metrics.httpDuration.observe(
+      { method: request.method, route, status_code: status },
+      reply.elapsedTime / 1000,
+    );
+    if (request.method === 'POST' && route.endsWith('/sync/push')) {
+      metrics.pushes.inc({ outcome: status });
+    }
+    done();
+  });
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

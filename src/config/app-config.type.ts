@@ -20,6 +20,8 @@ export type AppConfig = {
      */
     credentialsLimit: number;
   };
+  /** Bearer token of GET /metrics; undefined: no metrics served. */
+  metricsToken?: string;
   /** Folder for local state: the embedded database and the generated development JWT secret. */
   dataDir: string;
 };

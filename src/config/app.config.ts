@@ -8,6 +8,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
 } from 'class-validator';
 import path from 'node:path';
 import { validateConfig } from '../utils/validate-config';
@@ -60,6 +61,11 @@ class AppEnvVariables {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size such as 512kb or 10mb' })
   @IsOptional()
   BODY_LIMIT?: string;
+
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  @IsString()
+  @IsOptional()
+  METRICS_TOKEN?: string;
 }
 
 /** `512kb`, `10mb`: 1024-based, as body-parser read BODY_LIMIT. */
@@ -89,6 +95,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       credentialsLimit: vars.THROTTLE_REGISTER_LIMIT ?? 20,
     },
     dataDir: path.resolve(vars.DATA_DIR ?? '.data'),
+    metricsToken: vars.METRICS_TOKEN || undefined,
   };
 }
 

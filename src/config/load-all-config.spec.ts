@@ -19,6 +19,7 @@ describe('loadAllConfig', () => {
       corsOrigins: [],
       throttle: { enabled: true, ttlMs: 60_000, deviceLimit: 600, credentialsLimit: 20 },
       dataDir,
+      metricsToken: undefined,
     });
     expect(config.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
     expect(config.sync).toEqual({

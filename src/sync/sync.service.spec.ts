@@ -5,6 +5,7 @@ import { Query } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DeviceEntity } from '../devices/entities/device.entity';
 import { SYNC_TABLES } from './registry/sync-tables';
+import { MetricsService } from '../metrics/metrics.service';
 import { SyncEventsService } from './events/sync-events.service';
 import { SyncService } from './sync.service';
 import { PushRequest } from './validation/push-body.pipe';
@@ -70,6 +71,12 @@ describe('SyncService transactions', () => {
   let service: SyncService;
 
   const events = { announceChanges: jest.fn(async () => undefined) };
+  const counter = () => ({ inc: jest.fn() });
+  const metrics = {
+    recordsPulled: counter(),
+    recordsPushed: counter(),
+    replacementPulls: counter(),
+  };
 
   async function build(statement: jest.Mock) {
     runner = mockRunner(statement);
@@ -78,6 +85,7 @@ describe('SyncService transactions', () => {
         SyncService,
         { provide: DataSource, useValue: { createQueryRunner: () => runner } },
         { provide: SyncEventsService, useValue: events },
+        { provide: MetricsService, useValue: metrics },
       ],
     }).compile();
     service = moduleRef.get(SyncService);

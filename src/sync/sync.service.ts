@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import { DataSource, QueryRunner } from 'typeorm';
 import { DeviceEntity } from '../devices/entities/device.entity';
+import { MetricsService } from '../metrics/metrics.service';
 import { PushResponseDto } from './dto/push-response.dto';
 import { SyncEventsService } from './events/sync-events.service';
 import { PullBodyOut, PullReading, readClock, readPull } from './pull/pull-reader';
@@ -35,6 +36,7 @@ export class SyncService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly events: SyncEventsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -59,6 +61,8 @@ export class SyncService {
     }, ONE_SNAPSHOT).then(
       ({ timestamp, replacement }) => {
         reading.end(timestamp, replacement);
+        this.metrics.recordsPulled.inc(reading.records);
+        if (replacement) this.metrics.replacementPulls.inc();
         logSync(log, 'pull', device, reading.records, startedAt);
       },
       (error: unknown) => {
@@ -117,6 +121,7 @@ export class SyncService {
     });
     // Committed: the account's open event streams, on every instance, learn of it.
     void this.events.announceChanges(device.accountId, stamp);
+    this.metrics.recordsPushed.inc(records);
     logSync(log, 'push', device, records, startedAt);
     return { ok: true };
   }

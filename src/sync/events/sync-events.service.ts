@@ -11,6 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import createSubscriber, { Subscriber } from 'pg-listen';
 import { DataSource } from 'typeorm';
 import { AllConfigType } from '../../config/config.type';
+import { MetricsService } from '../../metrics/metrics.service';
 import { CHANNELS, notify } from '../../database/notifications';
 import { DeviceEntity } from '../../devices/entities/device.entity';
 
@@ -42,7 +43,14 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: ConfigService<AllConfigType, true>,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.gauge(
+      'sync_event_streams_open',
+      'Open event streams on this instance',
+      () => this.openStreams,
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const subscriber = createSubscriber(

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { AllConfigType } from '../../config/config.type';
+import { MetricsService } from '../../metrics/metrics.service';
 import { SYNC_TABLES } from '../registry/sync-tables';
 import { SyncService } from '../sync.service';
 
@@ -26,6 +27,7 @@ export class TombstonePurgeService implements OnApplicationBootstrap, OnModuleDe
     private readonly dataSource: DataSource,
     private readonly sync: SyncService,
     private readonly config: ConfigService<AllConfigType, true>,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,6 +69,7 @@ export class TombstonePurgeService implements OnApplicationBootstrap, OnModuleDe
           for (let batch = PURGE_BATCH; batch === PURGE_BATCH && !this.stopping;) {
             batch = await this.sync.purgeTombstones(table, cutoff, PURGE_BATCH);
             purged += batch;
+            this.metrics.purgedTombstones.inc(batch);
           }
         }
         if (purged > 0)
