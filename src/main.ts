@@ -55,8 +55,10 @@ async function listenEverywhere(app: NestFastifyApplication, port: number): Prom
 
 async function main(): Promise<void> {
   // Validate the environment before starting anything, so a bad value stops us with its name.
-  const root = createRootLogger(loadAllConfig().app.logLevel);
-  // JSON lines from the first message on.
+  const { logLevel, nodeEnv } = loadAllConfig().app;
+  // Readable lines for a developer at a terminal; JSON lines for everything else (log shippers).
+  const root = createRootLogger(logLevel, nodeEnv === 'development' && process.stdout.isTTY);
+  // From the first message on.
   Logger.overrideLogger(new NestPinoLogger(root));
   return bootstrap(root);
 }

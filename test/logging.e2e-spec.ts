@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './setup/test-database';
 import { changes, game } from './utils/sync-records';
@@ -252,5 +254,52 @@ describe('Structured logs (e2e, real process)', () => {
       server.kill('SIGKILL');
       await proxied.proxy.stop();
     }
+  });
+
+  it('writes lines for a person in development at a terminal, JSON anywhere else', async () => {
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      DATABASE_URL: process.env.DATABASE_URL,
+      PORT: String(port),
+      JWT_SECRET: process.env.JWT_SECRET,
+      DATA_DIR: '/nonexistent-data-dir-not-needed',
+    };
+    // `script` runs the server on a pseudo-terminal, as a developer's shell does.
+    const command = `${process.execPath} -r ts-node/register/transpile-only src/main.ts`;
+    const onTerminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: path.resolve(__dirname, '..'),
+      env,
+      // Its own process group, so the server under it goes with it.
+      detached: true,
+    });
+    let output = '';
+    onTerminal.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      for (const deadline = Date.now() + 45_000; !/Listening on http/.test(output);) {
+        if (Date.now() > deadline) throw new Error(`no start-up line:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Bootstrap: Listening on http/m);
+      expect(plain).not.toMatch(/^\{"level"/m);
+    } finally {
+      process.kill(-onTerminal.pid!, 'SIGKILL');
+    }
+
+    // The same development settings with stdout going to a pipe: JSON lines.
+    const pipedPort = await freePort();
+    const piped = ServerProcess.start({ ...env, PORT: String(pipedPort) });
+    try {
+      await piped.waitFor(`http://127.0.0.1:${pipedPort}/health`);
+    } finally {
+      piped.kill('SIGTERM');
+      await piped.exit();
+    }
+    const lines = piped.output.split('\n').filter((line) => line.trim());
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 });

@@ -16,7 +16,7 @@ import type { AppConfig, LogLevel } from './app-config.type';
 
 const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
-class AppEnvVariables {
+export class AppEnvVariables {
   @IsIn(['development', 'production', 'test'])
   @IsOptional()
   NODE_ENV?: AppConfig['nodeEnv'];

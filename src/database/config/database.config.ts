@@ -5,7 +5,7 @@ import { loadAppConfig } from '../../config/app.config';
 import { validateConfig } from '../../utils/validate-config';
 import { DatabaseConfig } from './database-config.type';
 
-class DatabaseEnvVariables {
+export class DatabaseEnvVariables {
   @IsString()
   @Matches(/^postgres(ql)?:\/\/\S+$/, {
     message: 'DATABASE_URL must be a postgres:// or postgresql:// connection string',

@@ -11,7 +11,7 @@ const MIN_SECRET_LENGTH = 32;
 const DURATION = /^(\d+)([smhd]?)$/;
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
 
-class DevicesEnvVariables {
+export class DevicesEnvVariables {
   @IsString()
   @IsOptional()
   JWT_SECRET?: string;

@@ -5,7 +5,7 @@ import { SyncConfig } from './sync-config.type';
 
 const DAY_MS = 86_400_000;
 
-class SyncEnvVariables {
+export class SyncEnvVariables {
   @IsInt()
   @Min(1)
   @IsOptional()
