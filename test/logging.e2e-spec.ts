@@ -282,7 +282,8 @@ describe('Structured logs (e2e, real process)', () => {
         if (Date.now() > deadline) throw new Error(`no start-up line:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+      // Without the colour codes (ESC [ ... m).
+      const plain = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
       expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Bootstrap: Listening on http/m);
       expect(plain).not.toMatch(/^\{"level"/m);
     } finally {
