@@ -131,11 +131,12 @@ describe('Upgrade to accounts (e2e, the previous build from git)', () => {
 
     // --- The upgrade, and its way back while every account has one device.
     const ds = await migrations().initialize();
+    let added: string[];
     try {
-      expect((await ds.runMigrations({ transaction: 'all' })).map((m) => m.name)).toEqual([
-        'CreateAccounts1796580000000',
-      ]);
-      await ds.undoLastMigration({ transaction: 'all' });
+      // Accounts first, then whatever came after.
+      added = (await ds.runMigrations({ transaction: 'all' })).map((m) => m.name);
+      expect(added[0]).toBe('CreateAccounts1796580000000');
+      for (let i = 0; i < added.length; i++) await ds.undoLastMigration({ transaction: 'all' });
       expect(
         await ds.query('SELECT id, last_stamp::bigint AS clock FROM devices ORDER BY name'),
       ).toEqual([
@@ -214,6 +215,8 @@ describe('Upgrade to accounts (e2e, the previous build from git)', () => {
     await t.http().post('/api/v1/devices/register').send({ pairing_code: code }).expect(201);
     const back = await migrations().initialize();
     try {
+      // The migrations after accounts go back; accounts do not.
+      for (let i = 1; i < added.length; i++) await back.undoLastMigration({ transaction: 'all' });
       await expect(back.undoLastMigration({ transaction: 'all' })).rejects.toThrow(
         /1 account\(s\) have more than one device.*cannot be reverted/,
       );

@@ -8,10 +8,10 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PassThrough, Readable } from 'node:stream';
-import createSubscriber, { Subscriber } from 'pg-listen';
 import { DataSource } from 'typeorm';
 import { AllConfigType } from '../../config/config.type';
 import { MetricsService } from '../../metrics/metrics.service';
+import { NotificationListener } from '../../database/notification-listener';
 import { CHANNELS, notify } from '../../database/notifications';
 import { DeviceEntity } from '../../devices/entities/device.entity';
 
@@ -27,7 +27,7 @@ const changesEvent = (timestamp: number) =>
 /**
  * Live changes: Server-Sent Events telling every open stream of an account that a push of the
  * account committed, whichever instance took the push. Each instance keeps one PostgreSQL
- * connection LISTENing (pg-listen, which reconnects by itself); a push announces its new clock
+ * connection LISTENing (NotificationListener, which reconnects by itself); a push announces its new clock
  * with NOTIFY once it has committed, and every instance passes it to its streams of that
  * account. After a reconnect, the streams get their account's current clock, so that nothing
  * announced meanwhile is lost.
@@ -37,7 +37,7 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger(SyncEventsService.name);
   private readonly byAccount = new Map<string, Set<EventStream>>();
   private readonly perDevice = new Map<string, number>();
-  private subscriber?: Subscriber;
+  private listener?: NotificationListener;
   private ping?: NodeJS.Timeout;
 
   constructor(
@@ -53,28 +53,22 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const subscriber = createSubscriber(
-      { connectionString: this.config.getOrThrow('database.url', { infer: true }) },
-      // Retry for as long as it takes (PostgreSQL may be away for a while), backing off to 5 s.
-      { retryTimeout: 0, retryInterval: (attempt) => Math.min(5_000, 100 * 2 ** attempt) },
-    );
-    subscriber.notifications.on(CHANNELS.changes, (note: ChangesNote) =>
-      this.deliver(note.account, note.timestamp),
-    );
-    subscriber.notifications.on(CHANNELS.revoked, (deviceId: string) => this.endDevice(deviceId));
-    subscriber.events.on('error', (error) =>
-      this.logger.warn(`the live changes listener failed: ${error.message}`),
-    );
-    subscriber.events.on('reconnect', (attempt) => {
-      if (attempt === 1)
-        this.logger.warn('the live changes listener lost its connection; reconnecting');
+    this.listener = new NotificationListener({
+      url: this.config.getOrThrow('database.url', { infer: true }),
+      channels: [CHANNELS.changes, CHANNELS.revoked],
+      onNotification: (channel, payload) => {
+        if (channel === CHANNELS.changes) {
+          const note = JSON.parse(payload) as ChangesNote;
+          this.deliver(note.account, note.timestamp);
+        } else {
+          this.endDevice(JSON.parse(payload) as string);
+        }
+      },
+      // Announcements may have been missed while it was away.
+      onReconnect: () => void this.catchUp(),
+      onError: (error) => this.logger.warn(`the live changes listener: ${error.message}`),
     });
-    await subscriber.connect();
-    // Every later 'connected' is a reconnect: announcements may have been missed meanwhile.
-    subscriber.events.on('connected', () => void this.catchUp());
-    await subscriber.listenTo(CHANNELS.changes);
-    await subscriber.listenTo(CHANNELS.revoked);
-    this.subscriber = subscriber;
+    await this.listener.start();
     const interval = this.config.get('sync.eventsPingMs', { infer: true });
     this.ping = setInterval(() => this.writeAll(': ping\n\n'), interval);
     this.ping.unref();
@@ -84,7 +78,7 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.ping);
     for (const streams of this.byAccount.values()) for (const stream of streams) stream.out.end();
-    await this.subscriber?.close().catch(() => undefined);
+    await this.listener?.close();
   }
 
   /**
