@@ -1,133 +1,148 @@
 /**
- * A/B comparison under one load (`npm run bench:ab -- [options]`): two servers, A (this
- * checkout's build) and B, each on its own fresh database, run the closed loop at the same time
- * with half of the virtual devices each. This machine's speed drifts by up to 2x from one minute
- * to the next, which swamps a 10% change between two runs one after the other; two servers
- * measured side by side see the same drift, so their CPU per cycle compares.
+ * A/B comparison: `npm run bench:ab -- [--b <checkout>] [--b-env NAME=VALUE]... [--rounds n] [--quick]`.
  *
- *   --b <dir>             B is another checkout (built, with its node_modules), e.g. a worktree
- *                         of a branch. Default: this checkout again.
- *   --b-env NAME=VALUE    a setting for B only (repeatable), e.g. --b-env DATABASE_POOL_SIZE=25
- *   --seconds <n>         length of each round (default 12)
- *   --rounds <n>          measured rounds (default 4), after one unmeasured warm-up round
- *
- * With neither --b nor --b-env, A and B are the same build: the spread of that A/A run is the
- * harness's own noise, to hold any A/B result against.
+ * Two servers, A (this checkout's build) and B (another checkout's build, e.g. a worktree of
+ * another commit, and/or other settings), each on a fresh database of the same PostgreSQL,
+ * seeded alike. This machine's speed drifts from one minute to the next by more than a change
+ * is worth, so A and B are measured in the same rounds: the closed loops of both run at the same
+ * time (half of the devices each), and the single requests alternate A, B (first pull, push:
+ * the side that goes first alternates by round; incremental pulls: request by request). Each
+ * round gives B/A; the report is the median and the range over the rounds. Without --b and
+ * --b-env it is an A/A run: its spread is the harness's own noise.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { ApiClient } from './api';
-import { AppProcess, BenchDatabase } from './app-process';
-import { closedLoop, LoadResult, prepareDevices, VirtualDevice } from './load';
+import { VirtualDevice, closedLoop, prepareDevices } from './load';
+import {
+  FULL,
+  IncrementalDevice,
+  QUICK,
+  Target,
+  firstPull,
+  incrementalLatencies,
+  prepareFirstPull,
+  prepareIncremental,
+  pushRun,
+  seedBulk,
+} from './measure';
+import { Device } from './api';
+import { analyze, createDatabase, startPostgres } from './postgres';
 import { IdMaker } from './records';
-import { percentile } from './stats';
-import { runMain } from './run-main';
+import { Cleanup, runMain } from './cleanup';
+import { Server } from './server';
+import { count, log, median, ms } from './stats';
 
-/** One server of the pair with everything it needs, and how to take it down. */
-class Side {
-  private constructor(
-    private readonly database: BenchDatabase,
-    readonly app: AppProcess,
-    readonly sql: Client,
-    readonly api: ApiClient,
-  ) {}
+type Side = Target & {
+  incremental: IncrementalDevice;
+  firstPull: Device;
+  devices: VirtualDevice[];
+};
 
-  static async start(options: { root?: string; env?: Record<string, string> }): Promise<Side> {
-    const database = await BenchDatabase.create(process.env.DATABASE_URL || undefined);
-    const app = await AppProcess.start(database, options).catch(async (error: unknown) => {
-      await database.destroy();
-      throw error;
-    });
-    const sql = new Client({ connectionString: database.sqlUrl() });
-    await sql.connect();
-    return new Side(database, app, sql, new ApiClient(app.baseUrl));
+/** Per round, each figure of A and of B; higher is better except for the latency. */
+type Round = Record<string, [number, number]>;
+const FIGURES = [
+  'closed-loop cycles/s',
+  'first-pull records/s',
+  'push records/s',
+  'incremental p50 ms (latency)',
+];
+
+/** Three runs of `measure` on each side, in the order A B, B A, A B; each side's median. */
+async function alternating(sides: Side[], measure: (side: Side) => Promise<number>) {
+  const values: number[][] = [[], []];
+  for (const order of [
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ]) {
+    for (const k of order) values[k].push(await measure(sides[k]));
   }
-
-  run(devices: readonly VirtualDevice[], seconds: number, ids: IdMaker): Promise<LoadResult> {
-    return closedLoop(this.api, devices, seconds, this.app.pid, this.sql, ids);
-  }
-
-  async stop(): Promise<void> {
-    this.api.close();
-    await this.sql.end();
-    await this.app.stop();
-    await this.database.destroy();
-  }
+  return [median(values[0]), median(values[1])] as [number, number];
 }
 
-/** CPU milliseconds per completed cycle of one process group, from a load result. */
-const msPerCycle = (result: LoadResult, pct: number) =>
-  ((pct / 100) * result.cpu.wallSeconds * 1000) / Math.max(1, result.okCycles);
-
-function parseEnv(pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
+async function ab(cleanup: Cleanup): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      b: { type: 'string' },
+      'b-env': { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '4' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const sizes = values.quick ? QUICK : FULL;
+  const rounds = Number(values.rounds);
+  const seconds = values.quick ? 5 : 10;
+  const bEnv = Object.fromEntries(
+    values['b-env'].map((pair) => {
       const at = pair.indexOf('=');
       if (at < 1) throw new Error(`--b-env wants NAME=VALUE, got ${pair}`);
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
-}
+  const b = [values.b && path.resolve(values.b), ...values['b-env']].filter(Boolean).join(' ');
+  console.log(`A: this checkout; B: ${b || 'the same (an A/A run)'}; ${rounds} rounds`);
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      b: { type: 'string' },
-      'b-env': { type: 'string', multiple: true, default: [] },
-      seconds: { type: 'string', default: '12' },
-      rounds: { type: 'string', default: '4' },
-    },
-  });
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  const bEnv = parseEnv(values['b-env']);
-  const bRoot = values.b ? path.resolve(values.b) : undefined;
-  const bLabel =
-    [bRoot, ...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(' ') ||
-    'the same build (A/A)';
-  console.log(`A: this checkout; B: ${bLabel}; ${rounds} rounds of ${seconds} s, 50 devices each`);
-
+  const postgres = await startPostgres();
+  cleanup.add(() => postgres.stop());
   const sides: Side[] = [];
-  try {
-    sides.push(await Side.start({}));
-    sides.push(await Side.start({ root: bRoot, env: bEnv }));
-    const [a, b] = sides;
-    const ids = new IdMaker();
-    const devices = [await prepareDevices(a.api, 50, ids), await prepareDevices(b.api, 50, ids)];
-    // Warm-up: the first seconds of a fresh server run colder code (JIT) and caches.
-    await Promise.all([a.run(devices[0], 5, ids), b.run(devices[1], 5, ids)]);
+  for (const options of [{}, { root: values.b && path.resolve(values.b), env: bEnv }]) {
+    const database = await createDatabase(postgres.url);
+    cleanup.add(() => database.drop());
+    const server = await Server.start(database.url, options);
+    cleanup.add(() => server.stop());
+    const sql = new Client({ connectionString: database.url });
+    await sql.connect();
+    cleanup.add(() => sql.end());
+    const target = { server, sql, ids: new IdMaker() };
+    log(`${sides.length ? 'B' : 'A'}: seeding`);
+    const incremental = await prepareIncremental(target, sizes);
+    await seedBulk(target, sizes);
+    const pullDevice = await prepareFirstPull(target, sizes);
+    const devices = await prepareDevices(server.url, sizes.loadDevices / 2, target.ids);
+    await analyze(sql);
+    sides.push({ ...target, incremental, firstPull: pullDevice, devices });
+  }
 
-    const serverRatios: number[] = [];
-    const postgresRatios: number[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      const [ra, rb] = await Promise.all([
-        a.run(devices[0], seconds, ids),
-        b.run(devices[1], seconds, ids),
-      ]);
-      const server = [msPerCycle(ra, ra.cpu.serverPct), msPerCycle(rb, rb.cpu.serverPct)];
-      const postgres = [msPerCycle(ra, ra.cpu.postgresPct), msPerCycle(rb, rb.cpu.postgresPct)];
-      serverRatios.push(server[1] / server[0]);
-      postgresRatios.push(postgres[1] / postgres[0]);
-      const errors = ra.errors + rb.errors;
-      console.log(
-        `round ${round}: A ${ra.cyclesPerSecond.toFixed(0)} cycles/s, server ${server[0].toFixed(2)} ms ` +
-          `and PostgreSQL ${postgres[0].toFixed(2)} ms a cycle | B ${rb.cyclesPerSecond.toFixed(0)} cycles/s, ` +
-          `${server[1].toFixed(2)} ms and ${postgres[1].toFixed(2)} ms | B/A server ` +
-          `${serverRatios.at(-1)!.toFixed(2)}, PostgreSQL ${postgresRatios.at(-1)!.toFixed(2)}` +
-          (errors
-            ? ` | errors A ${JSON.stringify(ra.errorsByStatus)} B ${JSON.stringify(rb.errorsByStatus)}`
-            : ''),
-      );
-    }
-    const range = (ratios: number[]) =>
-      `median ${percentile(ratios, 50).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
-    console.log(
-      `B/A CPU per cycle: server ${range(serverRatios)}, PostgreSQL ${range(postgresRatios)}`,
+  const results: Round[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const loads = await Promise.all(
+      sides.map((side) => closedLoop(side.server.url, side.devices, round ? seconds : 3, side.ids)),
     );
-  } finally {
-    for (const side of sides.reverse()) await side.stop();
+    const [incrementalA, incrementalB] = await incrementalLatencies(
+      sides.map((side) => ({ url: side.server.url, device: side.incremental })),
+      sizes.incrementalPulls / 2,
+    );
+    const result: Round = {
+      [FIGURES[0]]: [loads[0].cyclesPerSecond, loads[1].cyclesPerSecond],
+      [FIGURES[1]]: await alternating(sides, async (side) => {
+        const pull = await firstPull(side, side.firstPull);
+        return pull.records / (pull.ms / 1000);
+      }),
+      [FIGURES[2]]: await alternating(sides, async (side) => {
+        const push = await pushRun(side, sizes);
+        return push.records / (push.ms / 1000);
+      }),
+      [FIGURES[3]]: [median(incrementalA), median(incrementalB)],
+    };
+    const failed = loads.map((load) => JSON.stringify(load.failures)).join(' / ');
+    log(
+      `${round ? `round ${round}` : 'warm-up'}: ` +
+        FIGURES.map((name) => {
+          const [a, b] = result[name];
+          return `${name} A ${name.includes('ms') ? ms(a) : count(a)}, B/A ${(b / a).toFixed(2)}`;
+        }).join('; ') +
+        (failed === '{} / {}' ? '' : `; failed requests A / B: ${failed}`),
+    );
+    if (round) results.push(result);
+  }
+
+  console.log(`\nB/A over ${rounds} rounds: median (range)`);
+  for (const name of FIGURES) {
+    const ratios = results.map((result) => result[name][1] / result[name][0]);
+    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    console.log(`  ${name.padEnd(30)} ${median(ratios).toFixed(2)} (${range})`);
   }
 }
 
-runMain(main);
+runMain(ab);
