@@ -140,17 +140,9 @@ export async function prepareFirstPull(target: Target, sizes: Sizes): Promise<De
   return device;
 }
 
-export type FirstPull = {
-  records: number;
-  ms: number;
-  rawMs: number;
-  bytes: number;
-  rssGrowthBytes: number;
-};
-
-/** One timed first pull (records checked), the server's RSS growth during it, then the raw query. */
-export async function firstPull(target: Target, device: Device): Promise<FirstPull> {
-  const { server, sql } = target;
+/** One timed first pull (every record counted), and the server's RSS growth during it. */
+export async function firstPull(target: Target, device: Device) {
+  const { server } = target;
   const before = server.rssBytes();
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 2);
@@ -159,32 +151,33 @@ export async function firstPull(target: Target, device: Device): Promise<FirstPu
   peak = Math.max(peak, server.rssBytes());
   if (reply.status !== 200) throw new Error(`the first pull answered ${reply.status}`);
   const records = pulledRecords(JSON.parse(reply.body.toString()) as PullAnswer);
-  return {
-    records,
-    ms: reply.ms,
-    rawMs: await rawFirstPull(sql, device.owner),
-    bytes: reply.body.length,
-    rssGrowthBytes: peak - before,
-  };
+  return { records, ms: reply.ms, bytes: reply.body.length, rssGrowthBytes: peak - before };
 }
 
+export const rawFirstPullMs = (target: Target, device: Device) =>
+  rawFirstPull(target.sql, device.owner);
+
 // ---------------------------------------------------------------------------------------------
-// Push of 10k records in one request, against the same rows upserted from a pg client.
+// Push of 10k new records in one request, against the same upserts sent from a pg client.
 
-export type PushRun = { records: number; ms: number; rawMs: number };
+const pushRecords = (target: Target, sizes: Sizes) =>
+  buildGames(gamesFor(sizes.pushRecords, 1), 1, target.ids);
 
-export async function pushRun(target: Target, sizes: Sizes): Promise<PushRun> {
+/** One timed push of a new device's first records (every record checked stored). */
+export async function pushRun(target: Target, sizes: Sizes) {
   const url = target.server.url;
-  const [device, rawDevice] = [await register(url, 'bench-push'), await register(url, 'bench-raw')];
+  const device = await register(url, 'bench-push');
   const { timestamp } = await pullOk(url, device);
-  const perGame = 1;
-  const records = buildGames(gamesFor(sizes.pushRecords, perGame), perGame, target.ids);
+  const records = pushRecords(target, sizes);
   const body = pushBody(toChanges(records), timestamp);
   const reply = await push(url, device, body);
   if (reply.status !== 200) throw new Error(`the push answered ${reply.status}`);
-  const rawRecords = buildGames(gamesFor(sizes.pushRecords, perGame), perGame, target.ids);
-  const rawMs = await rawPush(target.sql, { ...rawDevice, stamp: Date.now() }, rawRecords);
   const stored = await ownerRows(target.sql, device.owner);
   if (stored !== countRecords(records)) throw new Error(`a push stored ${stored} records`);
-  return { records: stored, ms: reply.ms, rawMs };
+  return { records: stored, ms: reply.ms };
+}
+
+export async function rawPushMs(target: Target, sizes: Sizes): Promise<number> {
+  const device = await register(target.server.url, 'bench-raw-push');
+  return rawPush(target.sql, { ...device, stamp: Date.now() }, pushRecords(target, sizes));
 }

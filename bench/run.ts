@@ -21,6 +21,8 @@ import {
   prepareFirstPull,
   prepareIncremental,
   pushRun,
+  rawFirstPullMs,
+  rawPushMs,
   seedBulk,
 } from './measure';
 import { analyze, createDatabase, startPostgres } from './postgres';
@@ -30,11 +32,16 @@ import { count, log, median, mib, ms, printTable, ratio } from './stats';
 
 const RESULTS = path.join(__dirname, 'results.json');
 
-/** `runs` + 1 calls, the first a warm-up; the median of `key` over the rest, and all of them. */
-async function timed<T>(runs: number, key: keyof T, measure: () => Promise<T>) {
+/** `runs` + 1 calls of `measure`, the first a warm-up; the median of each number over the rest. */
+async function medians<T extends Record<string, number>>(runs: number, measure: () => Promise<T>) {
   const all: T[] = [];
   for (let run = 0; run <= runs; run++) all.push(await measure());
-  return { median: median(all.slice(1).map((run) => Number(run[key]))), all };
+  const measured = all.slice(1);
+  const keys = Object.keys(all[0]) as Array<keyof T>;
+  return {
+    ...Object.fromEntries(keys.map((key) => [key, median(measured.map((run) => run[key]))])),
+    all,
+  } as T & { all: T[] };
 }
 
 const failures = (load: LoadResult) =>
@@ -81,17 +88,21 @@ async function bench(cleanup: Cleanup): Promise<void> {
 
   // 1 and 6. The first pull (and the push) run on the big database, as they would in production.
   const pullDevice = await prepareFirstPull(target, sizes);
-  const pulls = await timed(sizes.runs, 'ms', () => firstPull(target, pullDevice));
-  const pullRaw = median(pulls.all.slice(1).map((run) => run.rawMs));
-  const { records, bytes } = pulls.all[0];
+  // Server and raw runs alternate, so that a drift in the machine's speed touches both alike.
+  const pulls = await medians(sizes.runs, async () => ({
+    ...(await firstPull(target, pullDevice)),
+    rawMs: await rawFirstPullMs(target, pullDevice),
+  }));
+  const { records, bytes } = pulls;
   // Over every pull, the warm-up included: the first big pull is where the heap grows.
   const rssGrowth = Math.max(...pulls.all.map((run) => run.rssGrowthBytes));
-  log(`first pull ${ms(pulls.median)}; push`);
+  log(`first pull ${ms(pulls.ms)}; push`);
 
   // 2.
-  const pushes = await timed(sizes.runs, 'ms', () => pushRun(target, sizes));
-  const pushRaw = median(pushes.all.slice(1).map((run) => run.rawMs));
-  const pushed = pushes.all[0].records;
+  const pushes = await medians(sizes.runs, async () => ({
+    ...(await pushRun(target, sizes)),
+    rawMs: await rawPushMs(target, sizes),
+  }));
 
   // 4 and 5.
   const devices = await prepareDevices(url, sizes.loadDevices, target.ids);
@@ -105,17 +116,17 @@ async function bench(cleanup: Cleanup): Promise<void> {
     firstPull: {
       records,
       bytes,
-      ms: pulls.median,
-      recordsPerSecond: records / (pulls.median / 1000),
-      rawJsonAggMs: pullRaw,
-      toRaw: pulls.median / pullRaw,
+      ms: pulls.ms,
+      recordsPerSecond: records / (pulls.ms / 1000),
+      rawJsonAggMs: pulls.rawMs,
+      toRaw: pulls.ms / pulls.rawMs,
     },
     push: {
-      records: pushed,
-      ms: pushes.median,
-      recordsPerSecond: pushed / (pushes.median / 1000),
-      rawUpsertsMs: pushRaw,
-      toRaw: pushes.median / pushRaw,
+      records: pushes.records,
+      ms: pushes.ms,
+      recordsPerSecond: pushes.records / (pushes.ms / 1000),
+      rawUpsertsMs: pushes.rawMs,
+      toRaw: pushes.ms / pushes.rawMs,
     },
     incremental: { small, big, bigToSmallP50: big.p50Ms / small.p50Ms },
     closedLoop: closed,
@@ -129,13 +140,13 @@ async function bench(cleanup: Cleanup): Promise<void> {
   const table: Array<[string, string, string, boolean]> = [
     [
       `1 first pull, ${count(records)} records (${mib(bytes)})`,
-      `${ms(f.ms)}, ${count(f.recordsPerSecond)}/s; ${ratio(f.toRaw)} raw json_agg (${ms(pullRaw)})`,
+      `${ms(f.ms)}, ${count(f.recordsPerSecond)}/s; ${ratio(f.toRaw)} raw json_agg (${ms(f.rawJsonAggMs)})`,
       '>= 100k/s, <= 1.5x raw',
       f.recordsPerSecond >= 100_000 && f.toRaw <= 1.5,
     ],
     [
-      `2 push, ${count(pushed)} records in one request`,
-      `${ms(p.ms)}, ${count(p.recordsPerSecond)}/s; ${ratio(p.toRaw)} raw upserts (${ms(pushRaw)})`,
+      `2 push, ${count(p.records)} records in one request`,
+      `${ms(p.ms)}, ${count(p.recordsPerSecond)}/s; ${ratio(p.toRaw)} raw upserts (${ms(p.rawUpsertsMs)})`,
       '<= 2x raw',
       p.toRaw <= 2,
     ],
