@@ -18,38 +18,19 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { Device } from './api';
 import { Cleanup, runMain } from './cleanup';
-import { VirtualDevice, closedLoop, prepareDevices } from './load';
-import {
-  FULL,
-  IncrementalDevice,
-  QUICK,
-  Target,
-  firstPull,
-  incrementalLatencies,
-  prepareFirstPull,
-  prepareIncremental,
-  pushRun,
-  seedBulk,
-} from './measure';
-import { createDatabase, startPostgres } from './postgres';
-import { IdMaker } from './records';
-import { Server } from './server';
+import { Fleet, closedLoop, prepareFleet } from './load';
+import * as measure from './measure';
+import { startPostgres } from './postgres';
 import { count, log, median, ms } from './stats';
 
-/** Closed-loop slices this short followed the machine's drift best in A/A runs (see above). */
 const SLICE_SECONDS = 0.625;
 
-type Side = Target & { incremental: IncrementalDevice; puller: Device; devices: VirtualDevice[] };
-
-/** The figures compared, each as [A, B] in a round. */
-type Round = {
-  closedLoopCyclesPerSecond: number[];
-  firstPullRecordsPerSecond: number[];
-  pushRecordsPerSecond: number[];
-  incrementalP50Ms: number[];
+type Side = measure.Target & {
+  incremental: measure.IncrementalDevice;
+  puller: Device;
+  fleet: Fleet;
 };
 
 /** `measure` 8 times on each side, in the order A B, B A, A B, ...; each side's median. */
@@ -62,27 +43,6 @@ async function alternating(sides: Side[], measure: (side: Side) => Promise<numbe
   return values.map(median);
 }
 
-async function startSide(
-  postgresUrl: string,
-  cleanup: Cleanup,
-  options: { root?: string; env?: Record<string, string> },
-  sizes: typeof FULL,
-): Promise<Side> {
-  const database = await createDatabase(postgresUrl);
-  cleanup.add(() => database.drop());
-  const server = await Server.start(database.url, options);
-  cleanup.add(() => server.stop());
-  const sql = new Client({ connectionString: database.url });
-  await sql.connect();
-  cleanup.add(() => sql.end());
-  const target = { server, sql, ids: new IdMaker() };
-  const incremental = await prepareIncremental(target, sizes);
-  await seedBulk(target, sizes);
-  const puller = await prepareFirstPull(target, sizes);
-  const devices = await prepareDevices(server.url, sizes.loadDevices, target.ids);
-  return { ...target, incremental, puller, devices };
-}
-
 async function ab(cleanup: Cleanup): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -92,75 +52,75 @@ async function ab(cleanup: Cleanup): Promise<void> {
       quick: { type: 'boolean', default: false },
     },
   });
-  const sizes = values.quick ? QUICK : FULL;
+  const sizes = values.quick ? measure.QUICK : measure.FULL;
   const rounds = Number(values.rounds);
   const slices = values.quick ? 16 : 32;
+  const bRoot = values.b && path.resolve(values.b);
   const bEnv = Object.fromEntries(
     values['b-env'].map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`--b-env wants NAME=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
+      if (!/^\w+=/.test(pair)) throw new Error(`--b-env wants NAME=VALUE, got ${pair}`);
+      return pair.split(/=(.*)/s, 2) as [string, string];
     }),
   );
-  const bRoot = values.b && path.resolve(values.b);
   const b = [bRoot, ...values['b-env']].filter(Boolean).join(' ') || 'the same (an A/A run)';
   console.log(`A: this checkout; B: ${b}; ${rounds} rounds, ${values.quick ? 'quick' : 'full'}`);
 
   const postgres = await startPostgres();
   cleanup.add(() => postgres.stop());
-  log('seeding A');
-  const a = await startSide(postgres.url, cleanup, {}, sizes);
-  log('seeding B');
-  const sides = [a, await startSide(postgres.url, cleanup, { root: bRoot, env: bEnv }, sizes)];
+  const sides: Side[] = [];
+  for (const options of [{}, { root: bRoot, env: bEnv }]) {
+    log(`seeding ${'AB'[sides.length]}`);
+    const target = await measure.startTarget(postgres.url, cleanup, options);
+    const incremental = await measure.prepareIncremental(target, sizes);
+    await measure.seedBulk(target, sizes);
+    const puller = await measure.prepareFirstPull(target, sizes);
+    const fleet = await prepareFleet(target.server.url, sizes.loadDevices, target.ids);
+    sides.push({ ...target, incremental, puller, fleet });
+  }
 
-  const results: Round[] = [];
+  const results: Array<Record<string, number[]>> = [];
   for (let round = 0; round <= rounds; round++) {
     const cycles = [0, 0];
     const failed: string[] = [];
     for (let i = 0; i < slices; i++) {
       const k = [0, 1, 1, 0][(i + 2 * (round % 2)) % 4];
-      const side = sides[k];
-      const load = await closedLoop(side.server.url, side.devices, SLICE_SECONDS, side.ids);
+      const load = await closedLoop(sides[k].fleet, SLICE_SECONDS);
       cycles[k] += load.cycles;
       for (const [status, n] of Object.entries(load.failures))
-        failed.push(`${'AB'[k]}: ${n} x ${status}`);
+        failed.push(`${'AB'[k]} ${n} x ${status}`);
     }
-    const result: Round = {
-      closedLoopCyclesPerSecond: cycles.map((n) => n / ((slices / 2) * SLICE_SECONDS)),
-      firstPullRecordsPerSecond: await alternating(sides, async (side) => {
-        const pull = await firstPull(side, side.puller);
+    const latencies = await measure.incrementalLatencies(
+      sides.map((side) => side.incremental),
+      sizes.incrementalPulls / 2,
+    );
+    const result = {
+      'closed-loop cycles/s': cycles.map((n) => n / ((slices / 2) * SLICE_SECONDS)),
+      'first-pull records/s': await alternating(sides, async (side) => {
+        const pull = await measure.firstPull(side, side.puller);
         return pull.records / (pull.ms / 1000);
       }),
-      pushRecordsPerSecond: await alternating(sides, async (side) => {
-        const push = await pushRun(side, sizes);
+      'push records/s': await alternating(sides, async (side) => {
+        const push = await measure.pushRun(side, sizes);
         return push.records / (push.ms / 1000);
       }),
-      incrementalP50Ms: (
-        await incrementalLatencies(
-          sides.map((side) => ({ url: side.server.url, device: side.incremental })),
-          sizes.incrementalPulls / 2,
-        )
-      ).map(median),
+      'incremental p50 ms': latencies.map(median),
     };
-    const line = Object.entries(result)
-      .map(
-        ([name, [av, bv]]) =>
-          `${name} A ${name.endsWith('Ms') ? ms(av) : count(av)} B/A ${(bv / av).toFixed(2)}`,
-      )
-      .join(', ');
-    log(
-      `${round ? `round ${round}` : 'warm-up'}: ${line}${failed.length ? `; failed: ${failed.join(' ')}` : ''}`,
+    const line = Object.entries(result).map(
+      ([name, [av, bv]]) =>
+        `${name} A ${name.endsWith('ms') ? ms(av) : count(av)}, B/A ${(bv / av).toFixed(2)}`,
     );
+    if (failed.length) line.push(`failed: ${failed.join(', ')}`);
+    log(`${round ? `round ${round}` : 'warm-up'}: ${line.join('; ')}`);
     if (round) results.push(result);
   }
 
   console.log(
-    `\nB/A over ${rounds} rounds: median (range); above 1 B is faster, except for the latency`,
+    `\nB/A over ${rounds} rounds, median (range); above 1 B is faster, but for the latency`,
   );
-  for (const name of Object.keys(results[0]) as Array<keyof Round>) {
+  for (const name of Object.keys(results[0])) {
     const ratios = results.map((result) => result[name][1] / result[name][0]);
     const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
-    console.log(`  ${name.padEnd(28)} ${median(ratios).toFixed(2)} (${range})`);
+    console.log(`  ${name.padEnd(22)} ${median(ratios).toFixed(2)} (${range})`);
   }
 }
 

@@ -1,66 +1,52 @@
 /**
- * The few calls of the sync API the benchmark makes one at a time (set-up and the timed single
- * requests), on node:http with keep-alive: it costs the driver less CPU than fetch, and the
- * driver shares the machine's cores with the server and PostgreSQL.
+ * The sync API calls the benchmark makes one at a time (set-up, timed single requests, the open
+ * loop), on node:http with keep-alive: it costs the driver less CPU than fetch, and the driver
+ * shares the machine's cores with the server and PostgreSQL.
  */
 import http from 'node:http';
 import { OWNER } from './postgres';
 import { Changes } from './records';
 
-export type Device = {
-  token: string;
-  /** the rows' owner id (OWNER in the register answer) */ owner: string;
-};
+/** `owner`: whose rows the device reads and writes (the register answer's OWNER field). */
+export type Device = { token: string; owner: string };
 export type Reply = { status: number; body: Buffer; ms: number };
+export type PullAnswer = { changes: Changes; timestamp: number };
 
-// The server closes a keep-alive connection idle for 5 s; ours are dropped at 4 s instead of
-// being reused as the server closes them.
+// The server closes a keep-alive connection idle for 5 s; ours are dropped at 4 s rather than
+// reused just as the server closes them.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
 
-export function request(
-  baseUrl: string,
-  method: 'GET' | 'POST',
-  path: string,
-  token?: string,
-  body?: string,
-): Promise<Reply> {
+function request(url: string, path: string, token?: string, body?: string): Promise<Reply> {
   const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(body);
-  }
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const method = body === undefined ? 'GET' : 'POST';
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const req = http.request(new URL(path, baseUrl), { method, headers, agent }, (res) => {
+    const req = http.request(new URL(path, url), { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks),
-          ms: performance.now() - startedAt,
-        }),
-      );
+      res.on('end', () => {
+        const ms = performance.now() - startedAt;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms });
+      });
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-function expect(reply: Reply, status: number, what: string): Reply {
-  if (reply.status !== status) {
-    throw new Error(`${what} answered ${reply.status}: ${reply.body.toString().slice(0, 300)}`);
-  }
-  return reply;
+function ok(reply: Reply, status: number, what: string): Reply {
+  if (reply.status === status) return reply;
+  throw new Error(`${what} answered ${reply.status}: ${reply.body.toString().slice(0, 300)}`);
 }
 
-/** A new device (and, for now, owner of its own rows). Registration lives here alone. */
-export async function register(baseUrl: string, name: string): Promise<Device> {
+/** A new device. Registration is done here only, so that its API can change in one place. */
+export async function register(url: string, name: string): Promise<Device> {
   const body = JSON.stringify({ name, platform: 'bench' });
-  const reply = expect(
-    await request(baseUrl, 'POST', '/api/v1/devices/register', undefined, body),
+  const reply = ok(
+    await request(url, '/api/v1/devices/register', undefined, body),
     201,
     'register',
   );
@@ -68,30 +54,39 @@ export async function register(baseUrl: string, name: string): Promise<Device> {
   return { token: answer.access_token, owner: answer[OWNER] };
 }
 
-export const pullPath = (lastPulledAt?: number) =>
-  `/api/v1/sync/pull${lastPulledAt ? `?last_pulled_at=${lastPulledAt}` : ''}`;
+/** Calls `make(0..count-1)` 10 at a time: set-up, not load. */
+export async function inBatches<T>(count: number, make: (i: number) => Promise<T>) {
+  const all: T[] = [];
+  for (let i = 0; i < count; i += 10) {
+    all.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(10, count - i) }, (_, k) => make(i + k)),
+      )),
+    );
+  }
+  return all;
+}
 
 export const PUSH_PATH = '/api/v1/sync/push';
-
+export const pullPath = (lastPulledAt?: number) =>
+  `/api/v1/sync/pull${lastPulledAt ? `?last_pulled_at=${lastPulledAt}` : ''}`;
 export const pushBody = (changes: Changes, lastPulledAt: number) =>
   JSON.stringify({ changes, last_pulled_at: lastPulledAt });
 
-export type PullAnswer = { changes: Changes; timestamp: number };
+export const pull = (url: string, device: Device, lastPulledAt?: number) =>
+  request(url, pullPath(lastPulledAt), device.token);
 
-export const pull = (baseUrl: string, device: Device, lastPulledAt?: number) =>
-  request(baseUrl, 'GET', pullPath(lastPulledAt), device.token);
-
-export async function pullOk(baseUrl: string, device: Device, lastPulledAt?: number) {
-  const reply = expect(await pull(baseUrl, device, lastPulledAt), 200, 'pull');
+export async function pullOk(url: string, device: Device, lastPulledAt?: number) {
+  const reply = ok(await pull(url, device, lastPulledAt), 200, 'pull');
   return JSON.parse(reply.body.toString()) as PullAnswer;
 }
 
-/** `body` is the JSON text, so callers build it before they start a clock. */
-export const push = (baseUrl: string, device: Device, body: string) =>
-  request(baseUrl, 'POST', PUSH_PATH, device.token, body);
+/** `body` is the JSON text, so that callers build it before a clock starts. */
+export const push = (url: string, device: Device, body: string) =>
+  request(url, PUSH_PATH, device.token, body);
 
-export const pushOk = async (baseUrl: string, device: Device, body: string) =>
-  expect(await push(baseUrl, device, body), 200, 'push');
+export const pushOk = async (url: string, device: Device, body: string) =>
+  ok(await push(url, device, body), 200, 'push');
 
 /** Records in a pull answer, over every table and array. */
 export const pulledRecords = (answer: PullAnswer): number =>

@@ -1,43 +1,27 @@
-/** The part of autocannon 9's API the benchmark uses (the package ships no types). */
+/** The part of autocannon 9's API that the benchmark uses (the package ships no types). */
 declare module 'autocannon' {
   import { EventEmitter } from 'node:events';
 
-  export type Request = {
-    method?: 'GET' | 'POST';
-    path?: string;
-    headers?: Record<string, string>;
-    body?: string;
-  };
-
+  type Request = { method?: string; path?: string; headers?: object; body?: string };
+  /** One request of a connection's sequence: built just before it is sent, then answered. */
   export type SequenceStep = {
-    /** Called just before the request is sent; returns the request to send. */
-    setupRequest?: (request: Request, context: object) => Request;
-    onResponse?: (status: number, body: string, context: object) => void;
+    setupRequest: (request: Request) => Request;
+    onResponse: (status: number, body: string) => void;
   };
-
-  export type Client = { setRequests(requests: SequenceStep[]): void };
-
   export type Options = {
     url: string;
     connections: number;
     duration: number;
-    /** Requests per second over all connections. */
-    overallRate?: number;
+    /** Milliseconds between samples; a run ends at the first sample after `duration`. */
+    sampleInt: number;
     /** Called once per connection, before its first request. */
-    setupClient?: (client: Client) => void;
-    /** Milliseconds between samples; the run ends at the first sample after `duration`. */
-    sampleInt?: number;
+    setupClient: (client: { setRequests(requests: SequenceStep[]): void }) => void;
   };
-
   export type Result = {
-    duration: number;
     errors: number;
     timeouts: number;
-    non2xx: number;
     statusCodeStats: Record<string, { count: number }>;
   };
 
-  export type Instance = EventEmitter & PromiseLike<Result>;
-
-  export default function autocannon(options: Options): Instance;
+  export default function autocannon(options: Options): EventEmitter & PromiseLike<Result>;
 }

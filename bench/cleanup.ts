@@ -1,6 +1,4 @@
-/** How the benchmark's entry points end: cleanup steps on success, on error and on Ctrl-C. */
-
-/** Steps run last first, on success, on error and on Ctrl-C. */
+/** How the benchmark's entry points end: their cleanup steps run on success, error and Ctrl-C. */
 export class Cleanup {
   private readonly steps: Array<() => Promise<unknown>> = [];
   private done?: Promise<void>;
@@ -9,6 +7,7 @@ export class Cleanup {
     process.once('SIGINT', () => void this.run().finally(() => process.exit(130)));
   }
 
+  /** Steps run last added first. */
   add(step: () => Promise<unknown>): void {
     this.steps.push(step);
   }
@@ -21,16 +20,13 @@ export class Cleanup {
   }
 }
 
-/** Exit code 0 when `main` resolves; 1 with the error when not; cleanup either way. */
+/** Runs `main`, then its cleanup; exit code 1 with the error if it threw, else 0. */
 export function runMain(main: (cleanup: Cleanup) => Promise<void>): void {
   const cleanup = new Cleanup();
   main(cleanup)
     .finally(() => cleanup.run())
     .then(
       () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
+      (error: unknown) => (console.error(error), process.exit(1)),
     );
 }

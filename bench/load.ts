@@ -1,82 +1,57 @@
 /**
  * Load: virtual devices that sync as the app does (pull with the last timestamp, then push 1-5
- * new records with last_pulled_at = the timestamp just pulled), driven by autocannon. One
- * autocannon connection is one device: each gets its own request sequence (pull, push), whose
- * callbacks carry the pull's timestamp into the push.
+ * new records with last_pulled_at = the timestamp just pulled). A cycle is a pull and a push,
+ * both 2xx. Latencies are per request (a pull or a push), as autocannon times them.
  */
 import autocannon, { SequenceStep } from 'autocannon';
-import { Device, PUSH_PATH, pull, pullOk, pullPath, push, pushBody, pushOk, register } from './api';
-import {
-  CHILD_TABLES,
-  IdMaker,
-  Records,
-  buildGames,
-  emptyRecords,
-  makeRecord,
-  toChanges,
-} from './records';
+import * as api from './api';
+import { IdMaker, buildGames, childRecords, toChanges } from './records';
 import { percentile } from './stats';
 
-export type VirtualDevice = Device & {
+export type VirtualDevice = api.Device & {
   lastPulledAt: number;
   /** The id of record 0 of each table of the device's game: the parents of what it pushes. */
-  links: Record<string, string>;
-  gameId: string;
+  game: Record<string, string>;
 };
 
-/** Registers `count` devices and gives each a game (10 records), as an app in use would have. */
-export async function prepareDevices(url: string, count: number, ids: IdMaker) {
-  const prepareOne = async (i: number): Promise<VirtualDevice> => {
-    const device = await register(url, `bench-load-${i}`);
-    const first = await pullOk(url, device);
-    const game = buildGames(1, 3, ids);
-    await pushOk(url, device, pushBody(toChanges(game), first.timestamp));
-    const { timestamp } = await pullOk(url, device, first.timestamp);
-    const links = Object.fromEntries(
-      Object.entries(game).map(([table, list]) => [table, String(list[0].id)]),
-    );
-    return { ...device, lastPulledAt: timestamp, links, gameId: Object.values(links)[0] };
-  };
-  const devices: VirtualDevice[] = [];
-  for (let i = 0; i < count; i += 10) {
-    const batch = Array.from({ length: Math.min(10, count - i) }, (_, k) => prepareOne(i + k));
-    devices.push(...(await Promise.all(batch)));
-  }
-  return devices;
-}
+/** The virtual devices of one server. */
+export type Fleet = { url: string; devices: VirtualDevice[]; ids: IdMaker };
 
-/** 1 to 5 new records in the device's game (a player, a round, a score, ... in registry order). */
-export function smallPush(device: VirtualDevice, ids: IdMaker): Records {
-  const records = emptyRecords();
-  const count = 1 + Math.floor(Math.random() * 5);
-  for (let i = 0; i < count; i++) {
-    const table = CHILD_TABLES[i % CHILD_TABLES.length];
-    records[table.name].push(makeRecord(table, ids.next(), i, device.links, device.gameId));
-  }
-  return records;
+/** Registers `count` devices and gives each a game (10 records), as an app in use would have. */
+export const prepareFleet = async (url: string, count: number, ids: IdMaker): Promise<Fleet> => ({
+  url,
+  ids,
+  devices: await api.inBatches(count, async (i): Promise<VirtualDevice> => {
+    const device = await api.register(url, `bench-load-${i}`);
+    const first = await api.pullOk(url, device);
+    const records = buildGames(1, 3, ids);
+    await api.pushOk(url, device, api.pushBody(toChanges(records), first.timestamp));
+    const { timestamp } = await api.pullOk(url, device, first.timestamp);
+    const game = Object.fromEntries(
+      Object.entries(records).map(([table, list]) => [table, String(list[0].id)]),
+    );
+    return { ...device, lastPulledAt: timestamp, game };
+  }),
+});
+
+/** A push of 1 to 5 new records in the device's game. */
+function smallPush(device: VirtualDevice, ids: IdMaker, lastPulledAt: number): string {
+  const records = childRecords(1 + Math.floor(Math.random() * 5), device.game, ids);
+  return api.pushBody(toChanges(records), lastPulledAt);
 }
 
 export type LoadResult = {
-  seconds: number;
-  /** Cycles whose pull and push both answered 2xx. */
   cycles: number;
   cyclesPerSecond: number;
   /** Failed requests by status (non-2xx), `errors` (no answer), `timeouts`, `not started`. */
   failures: Record<string, number>;
-  /** Per request (a pull or a push), not per cycle: that is what autocannon times. */
   requestLatencyMs: { p50: number; p99: number; max: number };
 };
 
-const result = (
-  seconds: number,
-  cycles: number,
-  failures: LoadResult['failures'],
-  latencies: number[],
-): LoadResult => ({
-  seconds,
+const result = (seconds: number, cycles: number, failures: object, latencies: number[]) => ({
   cycles,
   cyclesPerSecond: cycles / seconds,
-  failures,
+  failures: failures as Record<string, number>,
   requestLatencyMs: {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
@@ -84,40 +59,39 @@ const result = (
   },
 });
 
-/** Closed loop: each device syncs again as soon as its cycle ends, for `seconds`. */
-export async function closedLoop(
-  url: string,
-  devices: VirtualDevice[],
-  seconds: number,
-  ids: IdMaker,
-): Promise<LoadResult> {
-  // Cycles are counted over exactly `seconds` from the start: autocannon stops at its next
-  // sample tick after `duration`, and two loads side by side (bench:ab) must share one window.
+/**
+ * Closed loop, on autocannon: each device syncs again as soon as its cycle ends, for `seconds`.
+ * One connection is one device, with its own request sequence whose callbacks carry the pull's
+ * timestamp into the push.
+ */
+export async function closedLoop(fleet: Fleet, seconds: number): Promise<LoadResult> {
+  const { url, devices, ids } = fleet;
+  // Counted over exactly `seconds` from the start: autocannon ends at a sample tick after it.
   const startedAt = performance.now();
   const inWindow = () => performance.now() - startedAt <= seconds * 1000;
   let cycles = 0;
   const sequence = (device: VirtualDevice): SequenceStep[] => {
     let pulledAt = 0; // the timestamp this cycle's pull answered; 0 when it failed
     const headers = { authorization: `Bearer ${device.token}` };
+    const path = api.pullPath;
     return [
       {
         setupRequest: (req) => ({
           ...req,
           method: 'GET',
-          path: pullPath(device.lastPulledAt),
+          path: path(device.lastPulledAt),
           headers,
         }),
-        onResponse: (status, body) => {
-          pulledAt = status === 200 ? (JSON.parse(body) as { timestamp: number }).timestamp : 0;
-        },
+        onResponse: (status, body) =>
+          (pulledAt = status === 200 ? (JSON.parse(body) as api.PullAnswer).timestamp : 0),
       },
       {
         setupRequest: (req) => ({
           ...req,
           method: 'POST',
-          path: PUSH_PATH,
+          path: api.PUSH_PATH,
           headers: { ...headers, 'content-type': 'application/json' },
-          body: pushBody(toChanges(smallPush(device, ids)), pulledAt || device.lastPulledAt),
+          body: smallPush(device, ids, pulledAt || device.lastPulledAt),
         }),
         onResponse: (status) => {
           if (status !== 200 || !pulledAt) return;
@@ -134,17 +108,17 @@ export async function closedLoop(
     connections: devices.length,
     duration: seconds,
     sampleInt: 100, // ends within 0.1 s of `duration`
-    // One connection is one device, with its own sequence.
     setupClient: (client) => client.setRequests(sequence(devices[next++])),
   });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
     if (inWindow()) latencies.push(ms);
   });
   const run = await instance;
-  const failures: Record<string, number> = {};
-  for (const [status, { count }] of Object.entries(run.statusCodeStats)) {
-    if (!status.startsWith('2')) failures[status] = count;
-  }
+  const failures = Object.fromEntries(
+    Object.entries(run.statusCodeStats)
+      .filter(([status]) => !status.startsWith('2'))
+      .map(([status, { count }]) => [status, count]),
+  );
   if (run.errors > run.timeouts) failures.errors = run.errors - run.timeouts;
   if (run.timeouts) failures.timeouts = run.timeouts;
   return result(seconds, cycles, failures, latencies);
@@ -158,24 +132,19 @@ export async function closedLoop(
  * (at 100 cycles/s, 40% of the closed loop's rate on a busy machine, request p50 181-215 ms
  * against 8-14 ms for this schedule, in two alternating runs each).
  */
-export async function openLoop(
-  url: string,
-  devices: VirtualDevice[],
-  cyclesPerSecond: number,
-  seconds: number,
-  ids: IdMaker,
-): Promise<LoadResult> {
+export async function openLoop(fleet: Fleet, cyclesPerSecond: number, seconds: number) {
+  const { url, devices, ids } = fleet;
   const idle = [...devices];
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   const fail = (what: string | number) => void (failures[what] = (failures[what] ?? 0) + 1);
   let cycles = 0;
   const cycle = async (device: VirtualDevice) => {
-    const pulled = await pull(url, device, device.lastPulledAt);
+    const pulled = await api.pull(url, device, device.lastPulledAt);
     latencies.push(pulled.ms);
     if (pulled.status !== 200) return fail(pulled.status);
-    const { timestamp } = JSON.parse(pulled.body.toString()) as { timestamp: number };
-    const pushed = await push(url, device, pushBody(toChanges(smallPush(device, ids)), timestamp));
+    const { timestamp } = JSON.parse(pulled.body.toString()) as api.PullAnswer;
+    const pushed = await api.push(url, device, smallPush(device, ids, timestamp));
     latencies.push(pushed.ms);
     if (pushed.status !== 200) return fail(pushed.status);
     device.lastPulledAt = timestamp;
@@ -192,10 +161,10 @@ export async function openLoop(
       continue;
     }
     const run: Promise<void> = cycle(device)
-      .catch(() => void fail('errors'))
+      .catch(() => fail('errors'))
       .finally(() => (idle.push(device), running.delete(run)));
     running.add(run);
   }
   await Promise.all(running);
-  return result((performance.now() - startedAt) / 1000, cycles, failures, latencies);
+  return result(seconds, cycles, failures, latencies); // the schedule's window
 }

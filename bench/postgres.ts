@@ -160,12 +160,9 @@ export async function rawPush(sql: Client, owner: SeedOwner, records: Records): 
   return performance.now() - startedAt;
 }
 
-/** Live rows of one owner over the synced tables. */
-export async function ownerRows(sql: Client, owner: string): Promise<number> {
-  const counts = SYNC_TABLES.map(
-    (table) =>
-      `(SELECT count(*) FROM ${q(table.name)} WHERE ${q(OWNER)} = $1 AND "deleted_at" IS NULL)`,
-  );
-  const { rows } = await sql.query<{ n: string }>(`SELECT ${counts.join(' + ')} AS "n"`, [owner]);
+/** Rows in the synced tables. */
+export async function syncedRows(sql: Client): Promise<number> {
+  const counts = SYNC_TABLES.map((table) => `(SELECT count(*) FROM ${q(table.name)})`);
+  const { rows } = await sql.query<{ n: string }>(`SELECT ${counts.join(' + ')} AS "n"`);
   return Number(rows[0].n);
 }

@@ -1,8 +1,8 @@
 /**
- * The benchmark's records, built from the server's table registry, so a new synced table is
- * benchmarked without a change here. A "game" is one record of each root table (no parents)
+ * The benchmark's records, built from the server's table registry, so that a new synced table
+ * is benchmarked without a change here. A "game" is one record of each root table (no parents)
  * and `perGame` records of each child table; child record j links to record j of each parent
- * table (or to the root record), so every link points inside the same game.
+ * table (or to the root record), so that every link points inside the same game.
  */
 import { randomBytes } from 'node:crypto';
 import { SyncColumn } from '../src/sync/registry/sync-column';
@@ -17,9 +17,8 @@ export type Records = Record<string, WireRecord[]>;
 export type Changes = Record<string, { created: WireRecord[]; updated: WireRecord[]; deleted: [] }>;
 
 const isRoot = (table: SyncTable) => Object.keys(table.parents).length === 0;
-export const CHILD_TABLES = SYNC_TABLES.filter((table) => !isRoot(table));
 
-/** Unique 16-character ids (a random run tag and a counter), so every built record is new. */
+/** Unique 16-character ids (a random run tag and a counter), so that every record is new. */
 export class IdMaker {
   private readonly tag = randomBytes(3).toString('hex');
   private counter = 0;
@@ -29,28 +28,23 @@ export class IdMaker {
   }
 }
 
-/** A value of record number `n`'s column: the registry's example, varied a little. */
+/** The value of a column of record number `n`: the registry's example, varied a little. */
 function value(column: SyncColumn, n: number, otherId: string): string | number {
+  const example = column.example;
   switch (column.kind) {
-    case 'id': // a link that is not a parent (winner_id, caller_id) is stored as given
+    case 'id': // a link that is not a parent one (winner_id, caller_id) is stored as given
       return otherId;
     case 'string':
-      return `${typeof column.example === 'string' ? column.example : 'text'} ${n}`.slice(
-        0,
-        column.maxLength,
-      );
+      return `${typeof example === 'string' ? example : 'text'} ${n}`.slice(0, column.maxLength);
     case 'int':
-      return (typeof column.example === 'number' ? column.example : 0) + (n % 50);
+      return (typeof example === 'number' ? example : 0) + (n % 50);
     case 'ms':
       return 1_764_115_200_000 + n * 60_000;
   }
 }
 
-/**
- * One record of `table`: `links` holds the id to use for each parent table, `otherId` the id
- * for other id columns.
- */
-export function makeRecord(
+/** A record of `table`, linked to `links[parent table]`; `otherId` fills other id columns. */
+function makeRecord(
   table: SyncTable,
   id: string,
   n: number,
@@ -77,14 +71,24 @@ export function buildGames(games: number, perGame: number, ids: IdMaker): Record
     const links = Array.from({ length: perGame }, (): Record<string, string> => ({}));
     let gameId: string | undefined;
     for (const table of SYNC_TABLES) {
-      const root = isRoot(table);
-      for (let j = 0; j < (root ? 1 : perGame); j++) {
+      for (let j = 0; j < (isRoot(table) ? 1 : perGame); j++) {
         const id = ids.next();
         gameId ??= id;
         records[table.name].push(makeRecord(table, id, n + j, links[j], gameId));
-        for (const k of root ? links.keys() : [j]) links[k][table.name] = id;
+        for (const k of isRoot(table) ? links.keys() : [j]) links[k][table.name] = id;
       }
     }
+  }
+  return records;
+}
+
+/** `count` new records of the child tables in turn (a player, a round, a score, a player...). */
+export function childRecords(count: number, game: Record<string, string>, ids: IdMaker) {
+  const children = SYNC_TABLES.filter((table) => !isRoot(table));
+  const records = emptyRecords();
+  for (let i = 0; i < count; i++) {
+    const table = children[i % children.length];
+    records[table.name].push(makeRecord(table, ids.next(), i, game, game[SYNC_TABLES[0].name]));
   }
   return records;
 }
@@ -92,19 +96,11 @@ export function buildGames(games: number, perGame: number, ids: IdMaker): Record
 export const countRecords = (records: Records): number =>
   Object.values(records).reduce((sum, list) => sum + list.length, 0);
 
-/** A push's or pull's `changes`: every table with all three arrays. */
-export function toChanges(records: Records, kind: 'created' | 'updated' = 'created'): Changes {
-  return Object.fromEntries(
-    SYNC_TABLES.map((table) => {
-      const list = records[table.name] ?? [];
-      return [
-        table.name,
-        {
-          created: kind === 'created' ? list : [],
-          updated: kind === 'updated' ? list : [],
-          deleted: [],
-        },
-      ];
-    }),
+/** A push's `changes`: every table with all three arrays. */
+export const toChanges = (records: Records, kind: 'created' | 'updated' = 'created'): Changes =>
+  Object.fromEntries(
+    SYNC_TABLES.map(({ name }) => [
+      name,
+      { created: [], updated: [], deleted: [], [kind]: records[name] ?? [] },
+    ]),
   );
-}
