@@ -40,24 +40,23 @@ function smallPush(device: VirtualDevice, ids: IdMaker, lastPulledAt: number): s
   return api.pushBody(toChanges(records), lastPulledAt);
 }
 
-export type LoadResult = {
-  cycles: number;
-  cyclesPerSecond: number;
-  /** Failed requests by status (non-2xx), `errors` (no answer), `timeouts`, `not started`. */
-  failures: Record<string, number>;
-  requestLatencyMs: { p50: number; p99: number; max: number };
-};
-
-const result = (seconds: number, cycles: number, failures: object, latencies: number[]) => ({
+/** `failures`: failed requests by status (non-2xx), `errors` (no answer), `timeouts`, ... */
+const result = (
+  seconds: number,
+  cycles: number,
+  failures: Record<string, number>,
+  latencies: number[],
+) => ({
   cycles,
   cyclesPerSecond: cycles / seconds,
-  failures: failures as Record<string, number>,
+  failures,
   requestLatencyMs: {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: percentile(latencies, 100),
   },
 });
+export type LoadResult = ReturnType<typeof result>;
 
 /**
  * Closed loop, on autocannon: each device syncs again as soon as its cycle ends, for `seconds`.

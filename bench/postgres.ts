@@ -15,8 +15,6 @@ import { IdMaker, Records, SYNC_TABLES, SyncTable, buildGames, wireColumns } fro
 /** The column that says whose a row is; also the field of the register answer that holds it. */
 export const OWNER = 'device_id';
 
-export type PostgresServer = { url: string; kind: string; version: string; stop(): Promise<void> };
-
 async function query(url: string, sql: string): Promise<string> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -29,7 +27,7 @@ async function query(url: string, sql: string): Promise<string> {
 }
 
 /** DATABASE_URL's server, or else a throwaway embedded cluster as the app would start it. */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres() {
   let url = process.env.DATABASE_URL;
   let stop = async () => {};
   if (!url) {
@@ -53,9 +51,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 let databases = 0;
 
 /** A fresh database on `serverUrl`, dropped by `drop()`. */
-export async function createDatabase(
-  serverUrl: string,
-): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createDatabase(serverUrl: string) {
   const name = `bench_${process.pid}_${Date.now()}_${databases++}`;
   await query(serverUrl, `CREATE DATABASE "${name}"`);
   const url = new URL(serverUrl);

@@ -53,11 +53,13 @@ export class Server {
     const server = new Server(child, `http://127.0.0.1:${port}`);
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
       if (child.exitCode !== null) break;
-      const ok = await fetch(`${server.url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return server;
+      if (
+        await fetch(`${server.url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return server;
     }
     await server.stop();
     throw new Error(`the server did not become healthy; its output:\n${server.output}`);
