@@ -29,7 +29,7 @@ const SLICE_SECONDS = 0.625;
 
 type Side = measure.Target & {
   incremental: measure.IncrementalDevice;
-  puller: Device;
+  puller: Device & { records: number };
   fleet: Fleet;
 };
 
@@ -97,7 +97,7 @@ async function ab(cleanup: Cleanup): Promise<void> {
       'closed-loop cycles/s': cycles.map((n) => n / ((slices / 2) * SLICE_SECONDS)),
       'first-pull records/s': await alternating(sides, async (side) => {
         const pull = await measure.firstPull(side, side.puller);
-        return pull.records / (pull.ms / 1000);
+        return side.puller.records / (pull.ms / 1000);
       }),
       'push records/s': await alternating(sides, async (side) => {
         const push = await measure.pushRun(side, sizes);

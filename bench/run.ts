@@ -74,7 +74,8 @@ async function bench(cleanup: Cleanup): Promise<void> {
   log(`open loop at ${rate} cycles/s, ${sizes.loadSeconds} s`);
   const open = await openLoop(fleet, rate, sizes.loadSeconds);
 
-  const { records, bytes } = pulls;
+  const { records } = puller;
+  const { bytes } = pulls;
   const figures = {
     firstPull: {
       records,
