@@ -33,12 +33,12 @@ type Side = measure.Target & {
   fleet: Fleet;
 };
 
-/** `measure` 8 times on each side, in the order A B, B A, A B, ...; each side's median. */
-async function alternating(sides: Side[], measure: (side: Side) => Promise<number>) {
+/** `figure` 8 times on each side, in the order A B, B A, A B, ...; each side's median. */
+async function alternating(sides: Side[], figure: (side: Side) => Promise<number>) {
   const values: number[][] = [[], []];
   for (let run = 0; run < 16; run++) {
     const k = [0, 1, 1, 0][run % 4];
-    values[k].push(await measure(sides[k]));
+    values[k].push(await figure(sides[k]));
   }
   return values.map(median);
 }

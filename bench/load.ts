@@ -72,13 +72,12 @@ export async function closedLoop(fleet: Fleet, seconds: number): Promise<LoadRes
   const sequence = (device: VirtualDevice): SequenceStep[] => {
     let pulledAt = 0; // the timestamp this cycle's pull answered; 0 when it failed
     const headers = { authorization: `Bearer ${device.token}` };
-    const path = api.pullPath;
     return [
       {
         setupRequest: (req) => ({
           ...req,
           method: 'GET',
-          path: path(device.lastPulledAt),
+          path: api.pullPath(device.lastPulledAt),
           headers,
         }),
         onResponse: (status, body) =>
