@@ -32,7 +32,7 @@ function request(url: string, path: string, token?: string, body?: string): Prom
         resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms });
       });
     });
-    req.on('error', reject);
+    req.on('error', (error) => reject(new Error(`${method} ${url}${path}: ${error.message}`)));
     req.end(body);
   });
 }

@@ -11,7 +11,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Server {
   private output = '';
-  private readonly exited: Promise<number | null>;
+  private readonly exited: Promise<void>;
+  private stopping = false;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -20,7 +21,13 @@ export class Server {
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-4000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => child.on('exit', resolve));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        const how = `${signal ?? `code ${code}`}${this.stopping ? '' : ', unasked'}`;
+        if (code !== 0 || !this.stopping) console.error(`${url} exited (${how}):\n${this.output}`);
+        resolve();
+      }),
+    );
     process.on('exit', this.kill); // never leave a server behind
   }
 
@@ -74,11 +81,11 @@ export class Server {
   /** SIGTERM (a graceful shutdown), SIGKILL after 20 s. */
   async stop(): Promise<void> {
     process.removeListener('exit', this.kill);
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    this.stopping = true;
+    this.child.kill('SIGTERM'); // (no-op if it is gone)
     const timer = setTimeout(this.kill, 20_000);
-    const code = await this.exited;
+    await this.exited;
     clearTimeout(timer);
-    if (code) console.error(`the server exited with ${code}; its output:\n${this.output}`);
   }
 
   private readonly kill = () => void this.child.kill('SIGKILL');
