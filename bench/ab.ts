@@ -1,133 +1,127 @@
 /**
- * A/B comparison under one load (`npm run bench:ab -- [options]`): two servers, A (this
- * checkout's build) and B, each on its own fresh database, run the closed loop at the same time
- * with half of the virtual devices each. This machine's speed drifts by up to 2x from one minute
- * to the next, which swamps a 10% change between two runs one after the other; two servers
- * measured side by side see the same drift, so their CPU per cycle compares.
+ * A/B comparison: `npm run bench:ab -- [--b <checkout>] [--b-env NAME=VALUE]... [--rounds n] [--quick]`.
  *
- *   --b <dir>             B is another checkout (built, with its node_modules), e.g. a worktree
- *                         of a branch. Default: this checkout again.
- *   --b-env NAME=VALUE    a setting for B only (repeatable), e.g. --b-env DATABASE_POOL_SIZE=25
- *   --seconds <n>         length of each round (default 12)
- *   --rounds <n>          measured rounds (default 4), after one unmeasured warm-up round
- *
- * With neither --b nor --b-env, A and B are the same build: the spread of that A/A run is the
- * harness's own noise, to hold any A/B result against.
+ * Two servers, A (this checkout's build) and B (the build of another checkout, e.g. a worktree of
+ * another commit, and/or other settings), each on a fresh database of the same PostgreSQL,
+ * seeded alike. This machine's speed drifts by more than a change is worth from one minute to
+ * the next, so A and B are measured in the same rounds, in alternation, and each round gives
+ * B/A; the report is the median and the range over the rounds:
+ * - closed loop: 16 slices of 0.625 s per round (32 in a full run), A B B A A B B A ... (B A A B
+ *   ... in the next round), each with the full bench's 100 devices; B/A of the cycles. Short
+ *   alternating slices follow the drift best: in quick A/A runs on a busy machine, B/A spread
+ *   0.94-1.16 over the rounds with these, 0.77-1.32 with 1.25 s slices, 0.75-1.53 with 2.5 s,
+ *   and 0.68-1.22 with both loads at the same time (then the servers compete for the cores, and
+ *   what one wins the other loses).
+ * - first pull and push: A B, B A, A B, ... 8 times each; B/A of the medians.
+ * - incremental pulls: A and B request by request; B/A of the p50s.
+ * Without --b and --b-env it is an A/A run: its spread is the harness's own noise.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
-import { ApiClient } from './api';
-import { AppProcess, BenchDatabase } from './app-process';
-import { closedLoop, LoadResult, prepareDevices, VirtualDevice } from './load';
-import { IdMaker } from './records';
-import { percentile } from './stats';
-import { runMain } from './run-main';
+import { Device } from './api';
+import { Cleanup, runMain } from './cleanup';
+import { Fleet, closedLoop, prepareFleet } from './load';
+import * as measure from './measure';
+import { startPostgres } from './postgres';
+import { count, log, median, ms } from './stats';
 
-/** One server of the pair with everything it needs, and how to take it down. */
-class Side {
-  private constructor(
-    private readonly database: BenchDatabase,
-    readonly app: AppProcess,
-    readonly sql: Client,
-    readonly api: ApiClient,
-  ) {}
+const SLICE_SECONDS = 0.625;
 
-  static async start(options: { root?: string; env?: Record<string, string> }): Promise<Side> {
-    const database = await BenchDatabase.create(process.env.DATABASE_URL || undefined);
-    const app = await AppProcess.start(database, options).catch(async (error: unknown) => {
-      await database.destroy();
-      throw error;
-    });
-    const sql = new Client({ connectionString: database.sqlUrl() });
-    await sql.connect();
-    return new Side(database, app, sql, new ApiClient(app.baseUrl));
+type Side = measure.Target & {
+  incremental: measure.IncrementalDevice;
+  puller: Device & { records: number };
+  fleet: Fleet;
+};
+
+/** `figure` 8 times on each side, in the order A B, B A, A B, ...; each side's median. */
+async function alternating(sides: Side[], figure: (side: Side) => Promise<number>) {
+  const values: number[][] = [[], []];
+  for (let run = 0; run < 16; run++) {
+    const k = [0, 1, 1, 0][run % 4];
+    values[k].push(await figure(sides[k]));
   }
-
-  run(devices: readonly VirtualDevice[], seconds: number, ids: IdMaker): Promise<LoadResult> {
-    return closedLoop(this.api, devices, seconds, this.app.pid, this.sql, ids);
-  }
-
-  async stop(): Promise<void> {
-    this.api.close();
-    await this.sql.end();
-    await this.app.stop();
-    await this.database.destroy();
-  }
+  return values.map(median);
 }
 
-/** CPU milliseconds per completed cycle of one process group, from a load result. */
-const msPerCycle = (result: LoadResult, pct: number) =>
-  ((pct / 100) * result.cpu.wallSeconds * 1000) / Math.max(1, result.okCycles);
-
-function parseEnv(pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`--b-env wants NAME=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-}
-
-async function main(): Promise<void> {
+async function ab(cleanup: Cleanup): Promise<void> {
   const { values } = parseArgs({
     options: {
       b: { type: 'string' },
       'b-env': { type: 'string', multiple: true, default: [] },
-      seconds: { type: 'string', default: '12' },
-      rounds: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '5' },
+      quick: { type: 'boolean', default: false },
     },
   });
-  const seconds = Number(values.seconds);
+  const sizes = values.quick ? measure.QUICK : measure.FULL;
   const rounds = Number(values.rounds);
-  const bEnv = parseEnv(values['b-env']);
-  const bRoot = values.b ? path.resolve(values.b) : undefined;
-  const bLabel =
-    [bRoot, ...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(' ') ||
-    'the same build (A/A)';
-  console.log(`A: this checkout; B: ${bLabel}; ${rounds} rounds of ${seconds} s, 50 devices each`);
+  const slices = values.quick ? 16 : 32;
+  const bRoot = values.b && path.resolve(values.b);
+  const bEnv = Object.fromEntries(
+    values['b-env'].map((pair) => {
+      if (!/^\w+=/.test(pair)) throw new Error(`--b-env wants NAME=VALUE, got ${pair}`);
+      return pair.split(/=(.*)/s, 2) as [string, string];
+    }),
+  );
+  const b = [bRoot, ...values['b-env']].filter(Boolean).join(' ') || 'the same (an A/A run)';
+  console.log(`A: this checkout; B: ${b}; ${rounds} rounds, ${values.quick ? 'quick' : 'full'}`);
 
+  const postgres = await startPostgres();
+  cleanup.add(() => postgres.stop());
   const sides: Side[] = [];
-  try {
-    sides.push(await Side.start({}));
-    sides.push(await Side.start({ root: bRoot, env: bEnv }));
-    const [a, b] = sides;
-    const ids = new IdMaker();
-    const devices = [await prepareDevices(a.api, 50, ids), await prepareDevices(b.api, 50, ids)];
-    // Warm-up: the first seconds of a fresh server run colder code (JIT) and caches.
-    await Promise.all([a.run(devices[0], 5, ids), b.run(devices[1], 5, ids)]);
+  for (const options of [{}, { root: bRoot, env: bEnv }]) {
+    log(`seeding ${'AB'[sides.length]}`);
+    const target = await measure.startTarget(postgres.url, cleanup, options);
+    const incremental = await measure.prepareIncremental(target, sizes);
+    await measure.seedBulk(target, sizes);
+    const puller = await measure.prepareFirstPull(target, sizes);
+    const fleet = await prepareFleet(target.server.url, sizes.loadDevices, target.ids);
+    sides.push({ ...target, incremental, puller, fleet });
+  }
 
-    const serverRatios: number[] = [];
-    const postgresRatios: number[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      const [ra, rb] = await Promise.all([
-        a.run(devices[0], seconds, ids),
-        b.run(devices[1], seconds, ids),
-      ]);
-      const server = [msPerCycle(ra, ra.cpu.serverPct), msPerCycle(rb, rb.cpu.serverPct)];
-      const postgres = [msPerCycle(ra, ra.cpu.postgresPct), msPerCycle(rb, rb.cpu.postgresPct)];
-      serverRatios.push(server[1] / server[0]);
-      postgresRatios.push(postgres[1] / postgres[0]);
-      const errors = ra.errors + rb.errors;
-      console.log(
-        `round ${round}: A ${ra.cyclesPerSecond.toFixed(0)} cycles/s, server ${server[0].toFixed(2)} ms ` +
-          `and PostgreSQL ${postgres[0].toFixed(2)} ms a cycle | B ${rb.cyclesPerSecond.toFixed(0)} cycles/s, ` +
-          `${server[1].toFixed(2)} ms and ${postgres[1].toFixed(2)} ms | B/A server ` +
-          `${serverRatios.at(-1)!.toFixed(2)}, PostgreSQL ${postgresRatios.at(-1)!.toFixed(2)}` +
-          (errors
-            ? ` | errors A ${JSON.stringify(ra.errorsByStatus)} B ${JSON.stringify(rb.errorsByStatus)}`
-            : ''),
-      );
+  const results: Array<Record<string, number[]>> = [];
+  for (let round = 0; round <= rounds; round++) {
+    const cycles = [0, 0];
+    const failed: string[] = [];
+    for (let i = 0; i < slices; i++) {
+      const k = [0, 1, 1, 0][(i + 2 * (round % 2)) % 4];
+      const load = await closedLoop(sides[k].fleet, SLICE_SECONDS);
+      cycles[k] += load.cycles;
+      for (const [status, n] of Object.entries(load.failures))
+        failed.push(`${'AB'[k]} ${n} x ${status}`);
     }
-    const range = (ratios: number[]) =>
-      `median ${percentile(ratios, 50).toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
-    console.log(
-      `B/A CPU per cycle: server ${range(serverRatios)}, PostgreSQL ${range(postgresRatios)}`,
+    const latencies = await measure.incrementalLatencies(
+      sides.map((side) => side.incremental),
+      sizes.incrementalPulls / 2,
     );
-  } finally {
-    for (const side of sides.reverse()) await side.stop();
+    const result = {
+      'closed-loop cycles/s': cycles.map((n) => n / ((slices / 2) * SLICE_SECONDS)),
+      'first-pull records/s': await alternating(sides, async (side) => {
+        const pull = await measure.firstPull(side, side.puller);
+        return side.puller.records / (pull.ms / 1000);
+      }),
+      'push records/s': await alternating(sides, async (side) => {
+        const push = await measure.pushRun(side, sizes);
+        return push.records / (push.ms / 1000);
+      }),
+      'incremental p50 ms': latencies.map(median),
+    };
+    const line = Object.entries(result).map(
+      ([name, [av, bv]]) =>
+        `${name} A ${name.endsWith('ms') ? ms(av) : count(av)}, B/A ${(bv / av).toFixed(2)}`,
+    );
+    if (failed.length) line.push(`failed: ${failed.join(', ')}`);
+    log(`${round ? `round ${round}` : 'warm-up'}: ${line.join('; ')}`);
+    if (round) results.push(result);
+  }
+
+  console.log(
+    `\nB/A over ${rounds} rounds, median (range); above 1 B is faster, but for the latency`,
+  );
+  for (const name of Object.keys(results[0])) {
+    const ratios = results.map((result) => result[name][1] / result[name][0]);
+    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    console.log(`  ${name.padEnd(22)} ${median(ratios).toFixed(2)} (${range})`);
   }
 }
 
-runMain(main);
+runMain(ab);

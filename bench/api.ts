@@ -1,127 +1,96 @@
-import http from 'node:http';
-import { Changes, TABLES, WireRecord } from './records';
-
 /**
- * A minimal client of the sync API on node:http with keep-alive: it costs the driver less CPU
- * than fetch, which matters since the driver shares the 2 cores with the server and PostgreSQL.
+ * The sync API calls the benchmark makes one at a time (set-up, timed single requests, the open
+ * loop), on node:http with keep-alive: it costs the driver less CPU than fetch, and the driver
+ * shares the machine's cores with the server and PostgreSQL.
  */
+import http from 'node:http';
+import { OWNER } from './postgres';
+import { Changes } from './records';
 
-export type HttpResult = { status: number; body: Buffer; ms: number };
+/** `owner`: whose rows the device reads and writes (the register answer's OWNER field). */
+export type Device = { token: string; owner: string };
+export type Reply = { status: number; body: Buffer; ms: number };
+export type PullAnswer = { changes: Changes; timestamp: number };
 
-export type Device = { deviceId: string; token: string };
+// The server closes a keep-alive connection idle for 5 s; ours are dropped at 4 s rather than
+// reused just as the server closes them.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
 
-export type PullResponse = {
-  changes: Record<string, { created: WireRecord[]; updated: WireRecord[]; deleted: string[] }>;
-  timestamp: number;
-};
-
-export class ApiClient {
-  private readonly agent: http.Agent;
-  private readonly url: URL;
-
-  constructor(baseUrl: string) {
-    this.url = new URL(baseUrl);
-    // Node's server drops idle keep-alive sockets after 5 s; dropping ours at 4 s avoids
-    // reusing a socket the server is closing at that very moment.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 512, timeout: 4_000 });
-  }
-
-  request(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { token?: string; body?: string } = {},
-  ): Promise<HttpResult> {
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(options.body);
-    }
-    return new Promise((resolve, reject) => {
-      const startedAt = performance.now();
-      const request = http.request(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          method,
-          path,
-          headers,
-          agent: this.agent,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
-              ms: performance.now() - startedAt,
-            }),
-          );
-        },
-      );
-      request.on('error', reject);
-      request.end(options.body);
+function request(url: string, path: string, token?: string, body?: string): Promise<Reply> {
+  const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const method = body === undefined ? 'GET' : 'POST';
+  return new Promise((resolve, reject) => {
+    const startedAt = performance.now();
+    const req = http.request(new URL(path, url), { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const ms = performance.now() - startedAt;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms });
+      });
     });
-  }
-
-  async register(name: string): Promise<Device> {
-    const result = await this.request('POST', '/api/v1/devices/register', {
-      body: JSON.stringify({ name, platform: 'bench' }),
-    });
-    expectStatus(result, 201, 'register');
-    const body = JSON.parse(result.body.toString()) as { device_id: string; access_token: string };
-    return { deviceId: body.device_id, token: body.access_token };
-  }
-
-  pull(device: Device, lastPulledAt?: number): Promise<HttpResult> {
-    const query = lastPulledAt === undefined ? '' : `?last_pulled_at=${lastPulledAt}`;
-    return this.request('GET', `/api/v1/sync/pull${query}`, { token: device.token });
-  }
-
-  /** `body` is the JSON text, so callers can build it before they start the clock. */
-  push(device: Device, body: string): Promise<HttpResult> {
-    return this.request('POST', '/api/v1/sync/push', { token: device.token, body });
-  }
-
-  /** A pull that must succeed, parsed. */
-  async pullParsed(device: Device, lastPulledAt?: number): Promise<PullResponse> {
-    const result = await this.pull(device, lastPulledAt);
-    expectStatus(result, 200, 'pull');
-    return JSON.parse(result.body.toString()) as PullResponse;
-  }
-
-  /** A push that must succeed. */
-  async pushOk(device: Device, changes: Changes, lastPulledAt: number): Promise<HttpResult> {
-    const result = await this.push(device, pushBody(changes, lastPulledAt));
-    expectStatus(result, 200, 'push');
-    return result;
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
+    req.on('error', (error) => reject(new Error(`${method} ${url}${path}: ${error.message}`)));
+    req.end(body);
+  });
 }
 
-export const pushBody = (changes: Changes, lastPulledAt: number): string =>
-  JSON.stringify({ changes, last_pulled_at: lastPulledAt });
+function ok(reply: Reply, status: number, what: string): Reply {
+  if (reply.status === status) return reply;
+  throw new Error(`${what} answered ${reply.status}: ${reply.body.toString().slice(0, 300)}`);
+}
 
-export function expectStatus(result: HttpResult, status: number, what: string): void {
-  if (result.status !== status) {
-    throw new Error(
-      `${what} answered ${result.status} (expected ${status}): ${result.body.toString().slice(0, 500)}`,
+/** A new device. Registration is done here only, so that its API can change in one place. */
+export async function register(url: string, name: string): Promise<Device> {
+  const body = JSON.stringify({ name, platform: 'bench' });
+  const reply = ok(
+    await request(url, '/api/v1/devices/register', undefined, body),
+    201,
+    'register',
+  );
+  const answer = JSON.parse(reply.body.toString()) as Record<string, string>;
+  return { token: answer.access_token, owner: answer[OWNER] };
+}
+
+/** Calls `make(0..count-1)` 10 at a time: set-up, not load. */
+export async function inBatches<T>(count: number, make: (i: number) => Promise<T>) {
+  const all: T[] = [];
+  for (let i = 0; i < count; i += 10) {
+    all.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(10, count - i) }, (_, k) => make(i + k)),
+      )),
     );
   }
+  return all;
 }
 
-/** Records in a pull response (live ones in `updated`, plus tombstones), over every table. */
-export const pulledRecords = (response: PullResponse): number =>
-  TABLES.reduce(
-    (sum, table) =>
-      sum +
-      (response.changes[table]?.updated.length ?? 0) +
-      (response.changes[table]?.created.length ?? 0) +
-      (response.changes[table]?.deleted.length ?? 0),
+export const PUSH_PATH = '/api/v1/sync/push';
+export const pullPath = (lastPulledAt?: number) =>
+  `/api/v1/sync/pull${lastPulledAt ? `?last_pulled_at=${lastPulledAt}` : ''}`;
+export const pushBody = (changes: Changes, lastPulledAt: number) =>
+  JSON.stringify({ changes, last_pulled_at: lastPulledAt });
+
+export const pull = (url: string, device: Device, lastPulledAt?: number) =>
+  request(url, pullPath(lastPulledAt), device.token);
+
+export async function pullOk(url: string, device: Device, lastPulledAt?: number) {
+  const reply = ok(await pull(url, device, lastPulledAt), 200, 'pull');
+  return JSON.parse(reply.body.toString()) as PullAnswer;
+}
+
+/** `body` is the JSON text, so that callers build it before a clock starts. */
+export const push = (url: string, device: Device, body: string) =>
+  request(url, PUSH_PATH, device.token, body);
+
+export const pushOk = async (url: string, device: Device, body: string) =>
+  ok(await push(url, device, body), 200, 'push');
+
+/** Records in a pull answer, over every table and array. */
+export const pulledRecords = (answer: PullAnswer): number =>
+  Object.values(answer.changes).reduce(
+    (sum, table) => sum + table.created.length + table.updated.length + table.deleted.length,
     0,
   );

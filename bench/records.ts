@@ -1,132 +1,106 @@
+/**
+ * The benchmark's records, built from the server's table registry, so that a new synced table
+ * is benchmarked without a change here. A "game" is one record of each root table (no parents)
+ * and `perGame` records of each child table; child record j links to record j of each parent
+ * table (or to the root record), so that every link points inside the same game.
+ */
 import { randomBytes } from 'node:crypto';
+import { SyncColumn } from '../src/sync/registry/sync-column';
+import { SYNC_TABLES, SyncTable, wireColumns } from '../src/sync/registry/sync-tables';
 
-/**
- * The synced tables as CONTRACT.md defines them on the wire, with the PostgreSQL array type of
- * each column (for unnest). Kept here rather than imported from src/ on purpose: the benchmark
- * is a fixed workload held against the contract, whatever the server's internals become.
- */
-export const TABLES = ['games', 'game_players', 'rounds', 'scores'] as const;
-export type TableName = (typeof TABLES)[number];
+export { SYNC_TABLES, wireColumns };
+export type { SyncTable };
 
-type PgArrayType = 'varchar[]' | 'int4[]' | 'int8[]';
+export type WireRecord = Record<string, string | number | null>;
+/** Records by table name. */
+export type Records = Record<string, WireRecord[]>;
+export type Changes = Record<string, { created: WireRecord[]; updated: WireRecord[]; deleted: [] }>;
 
-export const COLUMNS: Record<TableName, ReadonlyArray<readonly [string, PgArrayType]>> = {
-  games: [
-    ['id', 'varchar[]'],
-    ['name', 'varchar[]'],
-    ['target_score', 'int4[]'],
-    ['status', 'varchar[]'],
-    ['winner_id', 'varchar[]'],
-    ['started_at', 'int8[]'],
-    ['ended_at', 'int8[]'],
-  ],
-  game_players: [
-    ['id', 'varchar[]'],
-    ['game_id', 'varchar[]'],
-    ['name', 'varchar[]'],
-    ['position', 'int4[]'],
-    ['current_total', 'int4[]'],
-  ],
-  rounds: [
-    ['id', 'varchar[]'],
-    ['game_id', 'varchar[]'],
-    ['round_number', 'int4[]'],
-    ['caller_id', 'varchar[]'],
-    ['created_at', 'int8[]'],
-  ],
-  scores: [
-    ['id', 'varchar[]'],
-    ['round_id', 'varchar[]'],
-    ['player_id', 'varchar[]'],
-    ['raw_score', 'int4[]'],
-    ['bonus_applied', 'int4[]'],
-    ['final_score', 'int4[]'],
-    ['total_after', 'int4[]'],
-  ],
-};
+const isRoot = (table: SyncTable) => Object.keys(table.parents).length === 0;
 
-export type WireRecord = { id: string } & Record<string, string | number | null>;
-export type TableRecords = Record<TableName, WireRecord[]>;
-export type TableChanges = { created: WireRecord[]; updated: WireRecord[]; deleted: string[] };
-export type Changes = Record<TableName, TableChanges>;
-
-export const countRecords = (records: TableRecords): number =>
-  TABLES.reduce((sum, table) => sum + records[table].length, 0);
-
-/** A push body's `changes`: new records in `created`, every table and array present. */
-export function changesOf(
-  records: Partial<TableRecords>,
-  kind: 'created' | 'updated' = 'created',
-): Changes {
-  const empty = (): TableChanges => ({ created: [], updated: [], deleted: [] });
-  const changes = { games: empty(), game_players: empty(), rounds: empty(), scores: empty() };
-  for (const table of TABLES) changes[table][kind] = records[table] ?? [];
-  return changes;
-}
-
-/**
- * WatermelonDB-sized ids (16 characters): a table letter, a tag unique to this benchmark run and
- * a counter, so every generated record is new.
- */
+/** Unique 16-character ids (a random run tag and a counter), so that every record is new. */
 export class IdMaker {
-  private readonly tag = randomBytes(3).toString('hex').slice(0, 4);
+  private readonly tag = randomBytes(3).toString('hex');
   private counter = 0;
 
-  next(letter: string): string {
-    return `${letter}${this.tag}${(this.counter++).toString(36).padStart(11, '0')}`;
+  next(): string {
+    return `${this.tag}${(this.counter++).toString(36).padStart(10, '0')}`;
   }
 }
 
-/** A start date a few weeks back, so dates look like real ones (and need a bigint). */
-const BASE_MS = Date.UTC(2025, 10, 1);
+/** The value of a column of record number `n`: the registry's example, varied a little. */
+function value(column: SyncColumn, n: number, otherId: string): string | number {
+  const example = column.example;
+  switch (column.kind) {
+    case 'id': // a link that is not a parent one (winner_id, caller_id) is stored as given
+      return otherId;
+    case 'string':
+      return `${typeof example === 'string' ? example : 'text'} ${n}`.slice(0, column.maxLength);
+    case 'int':
+      return (typeof example === 'number' ? example : 0) + (n % 50);
+    case 'ms':
+      return 1_764_115_200_000 + n * 60_000;
+  }
+}
 
-/**
- * `games` games, each with `perGame` players, rounds and scores (score j is player j's in round
- * j): 1 + 3 * perGame records per game. The SQL seed in seed.ts builds the same shapes.
- */
-export function buildGames(games: number, perGame: number, ids: IdMaker): TableRecords {
-  const records: TableRecords = { games: [], game_players: [], rounds: [], scores: [] };
+/** A record of `table`, linked to `links[parent table]`; `otherId` fills other id columns. */
+function makeRecord(
+  table: SyncTable,
+  id: string,
+  n: number,
+  links: Record<string, string>,
+  otherId: string,
+): WireRecord {
+  const record: WireRecord = { id };
+  for (const name in table.columns) {
+    const parent = table.parents[name];
+    record[name] = parent ? links[parent] : value(table.columns[name], n, otherId);
+  }
+  return record;
+}
+
+export const emptyRecords = (): Records =>
+  Object.fromEntries(SYNC_TABLES.map((table) => [table.name, []]));
+
+/** `games` games (of 10 records when `perGame` is 3, with today's four tables). */
+export function buildGames(games: number, perGame: number, ids: IdMaker): Records {
+  const records = emptyRecords();
   for (let n = 0; n < games; n++) {
-    const gameId = ids.next('g');
-    const startedAt = BASE_MS + n * 60_000;
-    const finished = n % 3 === 0;
-    const players = Array.from({ length: perGame }, () => ids.next('p'));
-    records.games.push({
-      id: gameId,
-      name: `Game night ${n}`,
-      target_score: 500,
-      status: finished ? 'finished' : 'active',
-      winner_id: finished ? players[0] : null,
-      started_at: startedAt,
-      ended_at: finished ? startedAt + 3_600_000 : null,
-    });
-    for (let j = 0; j < perGame; j++) {
-      const roundId = ids.next('r');
-      const raw = (n + j * 7) % 50;
-      records.game_players.push({
-        id: players[j],
-        game_id: gameId,
-        name: `Player ${j + 1}`,
-        position: j + 1,
-        current_total: raw,
-      });
-      records.rounds.push({
-        id: roundId,
-        game_id: gameId,
-        round_number: j + 1,
-        caller_id: players[j],
-        created_at: startedAt + (j + 1) * 60_000,
-      });
-      records.scores.push({
-        id: ids.next('s'),
-        round_id: roundId,
-        player_id: players[j],
-        raw_score: raw,
-        bonus_applied: j === 0 ? 10 : 0,
-        final_score: raw + (j === 0 ? 10 : 0),
-        total_after: raw,
-      });
+    // links[j]: what child record j links to, by parent table: the game's root records and
+    // record j of each child table. Parents come before their children in the registry.
+    const links = Array.from({ length: perGame }, (): Record<string, string> => ({}));
+    let gameId: string | undefined;
+    for (const table of SYNC_TABLES) {
+      for (let j = 0; j < (isRoot(table) ? 1 : perGame); j++) {
+        const id = ids.next();
+        gameId ??= id;
+        records[table.name].push(makeRecord(table, id, n + j, links[j], gameId));
+        for (const k of isRoot(table) ? links.keys() : [j]) links[k][table.name] = id;
+      }
     }
   }
   return records;
 }
+
+/** `count` new records of the child tables in turn (a player, a round, a score, a player...). */
+export function childRecords(count: number, game: Record<string, string>, ids: IdMaker) {
+  const children = SYNC_TABLES.filter((table) => !isRoot(table));
+  const records = emptyRecords();
+  for (let i = 0; i < count; i++) {
+    const table = children[i % children.length];
+    records[table.name].push(makeRecord(table, ids.next(), i, game, game[SYNC_TABLES[0].name]));
+  }
+  return records;
+}
+
+export const countRecords = (records: Records): number =>
+  Object.values(records).reduce((sum, list) => sum + list.length, 0);
+
+/** A push's `changes`: every table with all three arrays. */
+export const toChanges = (records: Records, kind: 'created' | 'updated' = 'created'): Changes =>
+  Object.fromEntries(
+    SYNC_TABLES.map(({ name }) => [
+      name,
+      { created: [], updated: [], deleted: [], [kind]: records[name] ?? [] },
+    ]),
+  );

@@ -1,177 +1,173 @@
 /**
- * The sync server's benchmark (`npm run bench`, `npm run bench -- --quick`).
- *
- * Starts the production build against a fresh database (DATABASE_URL's server, or the embedded
- * PostgreSQL), then measures first pull, push, incremental pull, load and memory, each next to a
- * raw-SQL lower bound or a target. Prints a table and writes bench/results.json. The marks are
- * informative: the exit code is 0 unless something crashed.
+ * The sync server's benchmark: `npm run bench` (2-3 minutes) or `npm run bench -- --quick` (under
+ * one). Starts the production build on a fresh database, seeds it, measures each figure next to
+ * a raw-SQL lower bound or a target, prints one table and writes bench/results.json. The marks
+ * are informative: the exit code is 0 unless something crashed.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
-import { ApiClient } from './api';
-import { AppProcess, BenchDatabase, redactUrl } from './app-process';
-import { calibrate } from './host-speed';
-import { closedLoop, openLoop, prepareDevices } from './load';
-import {
-  firstPull,
-  FULL,
-  measureIncremental,
-  prepareIncremental,
-  push,
-  QUICK,
-  seedBulk,
-} from './phases';
-import { waitForQuietMachine } from './proc';
-import { IdMaker } from './records';
-import { checkBuild, machineInfo, reportNotes, reportRows, Results } from './report';
-import * as fmt from './stats';
-import { log, printReport } from './stats';
-import { runMain } from './run-main';
+import { Cleanup, runMain } from './cleanup';
+import { LoadResult, closedLoop, openLoop, prepareFleet } from './load';
+import * as measure from './measure';
+import { analyze, startPostgres, syncedRows } from './postgres';
+import { ROOT } from './server';
+import { count, log, median, mib, ms, percentile, printTable, ratio } from './stats';
 
-const RESULTS_FILE = path.join(__dirname, 'results.json');
-
-/** Cleanup steps run once, last added first, on success, on error and on Ctrl-C. */
-class Cleanup {
-  private readonly steps: Array<() => Promise<unknown>> = [];
-  private running?: Promise<void>;
-
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step);
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        await step().catch((error: unknown) => console.error('cleanup:', error));
-      }
-    })();
-    return this.running;
-  }
+/** `runs` + 1 calls of `measure`, the first a warm-up; the median of each number over the rest. */
+async function medians<T extends Record<string, number>>(runs: number, measure: () => Promise<T>) {
+  const all: T[] = [];
+  for (let run = 0; run <= runs; run++) all.push(await measure());
+  const mid = (key: string) => median(all.slice(1).map((run) => run[key]));
+  return { ...(Object.fromEntries(Object.keys(all[0]).map((key) => [key, mid(key)])) as T), all };
 }
 
-/**
- * Waits for a quiet machine after a phase that wrote a lot: PostgreSQL's autovacuum and
- * checkpoints would otherwise run inside the next phase's measurement.
- */
-async function settle(after: string): Promise<void> {
-  const quiet = await waitForQuietMachine();
-  log(
-    `after ${after}: waited ${quiet.waitedSeconds.toFixed(1)} s for a quiet machine ` +
-      `(${quiet.busyPct.toFixed(0)}% of a core busy)`,
-  );
-}
+const failures = (load: LoadResult) =>
+  Object.entries(load.failures)
+    .map(([status, n]) => `${n} x ${status}`)
+    .join(', ') || 'none';
 
-async function main(): Promise<void> {
+async function bench(cleanup: Cleanup): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const sizes = quick ? QUICK : FULL;
-  const build = checkBuild();
-  const cleanup = new Cleanup();
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
+  const sizes = quick ? measure.QUICK : measure.FULL;
+  const postgres = await startPostgres();
+  cleanup.add(() => postgres.stop());
+  const target = await measure.startTarget(postgres.url, cleanup);
+  log(`PostgreSQL ${postgres.version} (${postgres.kind}), ${quick ? 'quick' : 'full'} size`);
+
+  // 3. Incremental pulls while the database is small, then again once it is big.
+  const device = await measure.prepareIncremental(target, sizes);
+  await analyze(target.sql);
+  const incremental = async () => {
+    const [latencies] = await measure.incrementalLatencies([device], sizes.incrementalPulls);
+    const rows = await syncedRows(target.sql);
+    return { rows, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const database = await BenchDatabase.create(process.env.DATABASE_URL || undefined);
-    cleanup.add(() => database.destroy());
-    const where =
-      database.mode === 'external' ? ` (${redactUrl(database.appEnv.DATABASE_URL)})` : '';
-    log(`database: ${database.mode}${where}`);
-    const app = await AppProcess.start(database);
-    cleanup.add(async () => {
-      const code = await app.stop();
-      if (code !== 0) log(`the app exited with ${code}; its output:\n${app.recentOutput()}`);
-    });
-    log(`app: pid ${app.pid} at ${app.baseUrl}`);
-    const sql = new Client({ connectionString: database.sqlUrl() });
-    await sql.connect();
-    cleanup.add(() => sql.end());
-    const api = new ApiClient(app.baseUrl);
-    cleanup.add(async () => api.close());
-    const machine = { ...(await machineInfo(sql, quick, database, app)), ...build };
-    // Before the seed and after the load: the host's speed can change within one run.
-    const calibrationAtStart = calibrate();
-    const ids = new IdMaker();
+  const small = await incremental();
+  log(`incremental pull p50 ${ms(small.p50Ms)}; seeding the big database`);
+  await measure.seedBulk(target, sizes);
+  const big = await incremental();
+  log(`incremental pull p50 ${ms(big.p50Ms)}; first pull`);
 
-    // Incremental pulls first, while the database holds just that device's rows.
-    const incrementalDevice = await prepareIncremental(api, sql, sizes, ids);
-    const small = await measureIncremental(
-      api,
-      sql,
-      app,
-      incrementalDevice,
-      sizes.incrementalRequests,
-    );
-    await seedBulk(sql, sizes);
-    await settle('the seed');
-    const big = await measureIncremental(
-      api,
-      sql,
-      app,
-      incrementalDevice,
-      sizes.incrementalRequests,
-    );
+  // 1 and 6, then 2, on the big database as in production. Server and raw-SQL runs alternate,
+  // so that a drift in the machine's speed touches both alike.
+  const puller = await measure.prepareFirstPull(target, sizes);
+  const pulls = await medians(sizes.runs, async () => ({
+    ...(await measure.firstPull(target, puller)),
+    rawMs: await measure.rawFirstPullMs(target, puller),
+  }));
+  // The warm-up included: the first big pull is where the heap grows.
+  const rssGrowth = Math.max(...pulls.all.map((run) => run.rssGrowthBytes));
+  log(`first pull ${ms(pulls.ms)}; push`);
+  const pushes = await medians(sizes.runs, async () => ({
+    ...(await measure.pushRun(target, sizes)),
+    rawMs: await measure.rawPushMs(target, sizes),
+  }));
 
-    // The first pull and push run on the big database, as they would in production.
-    const firstPullResult = await firstPull(api, sql, app, sizes);
-    const pushResult = await push(api, sql, app, sizes, ids);
+  // 4 and 5.
+  const fleet = await prepareFleet(target.server.url, sizes.loadDevices, target.ids);
+  log(`closed loop, ${sizes.loadDevices} devices, ${sizes.loadSeconds} s`);
+  const closed = await closedLoop(fleet, sizes.loadSeconds);
+  const rate = sizes.openLoopCyclesPerSecond;
+  log(`open loop at ${rate} cycles/s, ${sizes.loadSeconds} s`);
+  const open = await openLoop(fleet, rate, sizes.loadSeconds);
 
-    log(`load: preparing ${sizes.loadDevices} devices`);
-    const devices = await prepareDevices(api, sizes.loadDevices, ids);
-    await settle('the push phase and the load set-up');
-    log(`load: closed loop, ${sizes.loadSeconds} s`);
-    const closed = await closedLoop(api, devices, sizes.loadSeconds, app.pid, sql, ids);
-    await settle('the closed loop');
-    log(`load: open loop at ${sizes.openLoopRate}/s, ${sizes.loadSeconds} s`);
-    const open = await openLoop(
-      api,
-      devices,
-      sizes.openLoopRate,
-      sizes.loadSeconds,
-      app.pid,
-      sql,
-      ids,
-    );
+  const { records } = puller;
+  const { bytes } = pulls;
+  const figures = {
+    firstPull: {
+      records,
+      bytes,
+      ms: pulls.ms,
+      rawJsonAggMs: pulls.rawMs,
+      toRaw: pulls.ms / pulls.rawMs,
+    },
+    push: {
+      records: pushes.records,
+      ms: pushes.ms,
+      rawUpsertsMs: pushes.rawMs,
+      toRaw: pushes.ms / pushes.rawMs,
+    },
+    incremental: { small, big, bigToSmall: big.p50Ms / small.p50Ms },
+    closedLoop: closed,
+    openLoop: open,
+    rssGrowth: { bytes: rssGrowth, toResponse: rssGrowth / bytes },
+  };
+  const { firstPull: f, push: p, incremental: i, rssGrowth: m } = figures;
+  const pullRate = records / (f.ms / 1000);
+  const loadText = (load: LoadResult) =>
+    `${count(load.cyclesPerSecond)} cycles/s, failed: ${failures(load)}; ` +
+    `request p50 ${ms(load.requestLatencyMs.p50)}, p99 ${ms(load.requestLatencyMs.p99)}`;
+  const table: Array<[string, string, string, boolean]> = [
+    [
+      `1 first pull, ${count(records)} records (${mib(bytes)})`,
+      `${ms(f.ms)}, ${count(pullRate)}/s; ${ratio(f.toRaw)} raw json_agg (${ms(f.rawJsonAggMs)})`,
+      '>= 100k/s, <= 1.5x raw',
+      pullRate >= 100_000 && f.toRaw <= 1.5,
+    ],
+    [
+      `2 push, ${count(p.records)} records in one request`,
+      `${ms(p.ms)}, ${count(p.records / (p.ms / 1000))}/s; ${ratio(p.toRaw)} raw upserts (${ms(p.rawUpsertsMs)})`,
+      '<= 2x raw',
+      p.toRaw <= 2,
+    ],
+    [
+      '3 incremental pull of 10, p50 / p99',
+      `${ms(small.p50Ms)} / ${ms(small.p99Ms)} @ ${count(small.rows)} rows, ` +
+        `${ms(big.p50Ms)} / ${ms(big.p99Ms)} @ ${count(big.rows)}: big/small ${ratio(i.bigToSmall)}`,
+      'p50 < 10 ms, <= 1.5x',
+      Math.max(small.p50Ms, big.p50Ms) < 10 && i.bigToSmall <= 1.5,
+    ],
+    [
+      `4 closed loop, ${sizes.loadDevices} devices, ${sizes.loadSeconds} s`,
+      loadText(closed),
+      '>= 500/s, 0 errors',
+      closed.cyclesPerSecond >= 500 && failures(closed) === 'none',
+    ],
+    [
+      `5 open loop, ${rate} cycles/s, ${sizes.loadSeconds} s`,
+      loadText(open),
+      'p99 < 50 ms',
+      open.requestLatencyMs.p99 < 50 && failures(open) === 'none',
+    ],
+    [
+      '6 RSS growth during the first pull',
+      `${mib(m.bytes)} for a ${mib(bytes)} response (${ratio(m.toResponse)})`,
+      '< 2x the response',
+      m.toResponse < 2,
+    ],
+  ];
 
-    const results: Results = {
-      firstPull: firstPullResult,
-      push: pushResult,
-      incremental: { small, big, p50Ratio: big.p50Ms / small.p50Ms },
-      load: { devices: sizes.loadDevices, closed, open },
-    };
-    const calibrationMs = { start: calibrationAtStart, end: calibrate() };
-    const rows = reportRows(results);
-    console.log('');
-    console.log(
-      `Sync server benchmark (${machine.size}): ${machine.cpuModel} x${machine.cores}, Node ${machine.node}, ` +
-        `PostgreSQL ${machine.postgres} (${machine.database}), commit ${machine.commit ?? '?'}` +
-        `${machine.uncommittedServerChanges ? ' + uncommitted changes' : ''}`,
-    );
-    console.log(
-      `Host speed: calibration ${fmt.ms(calibrationMs.start)} at the start, ${fmt.ms(calibrationMs.end)} ` +
-        'at the end (one core, fixed JSON work; lower is faster: compare figures of hosts with it)',
-    );
-    printReport(rows);
-    const notes = reportNotes(results, build);
-    for (const note of notes) console.log(`* ${note}`);
-    const json = JSON.stringify({
-      machine: { ...machine, calibrationMs },
-      sizes,
-      ...results,
-      report: rows,
-      notes,
-    });
-    // Formatted as the repository's Prettier config would, so `prettier --check bench` holds.
-    const options = await resolveConfig(RESULTS_FILE);
-    fs.writeFileSync(RESULTS_FILE, await format(json, { ...options, filepath: RESULTS_FILE }));
-    console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)} (marks are informative)`);
-  } finally {
-    log('cleaning up');
-    await cleanup.run();
-  }
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const changed = git('status', '--porcelain', 'src', 'migrations') ? ' + uncommitted changes' : '';
+  const commit = git('rev-parse', '--short', 'HEAD').trim() + changed;
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    postgres: `${postgres.version} (${postgres.kind})`,
+  };
+  console.log(
+    `\nSync server benchmark (${quick ? 'quick' : 'full'}), commit ${commit}: ${machine.cpu} ` +
+      `x${machine.cores}, Node ${machine.node}, PostgreSQL ${machine.postgres}. ` +
+      'Latencies in 3-5 are per request (a pull or a push), as autocannon times them.\n',
+  );
+  printTable([
+    ['figure', 'measured', 'target', ''],
+    ...table.map(([name, value, mark, met]) => [name, value, mark, met ? 'met' : 'MISSED']),
+  ]);
+
+  const marks = table.map(([figure, , target, met]) => ({ figure, target, met }));
+  const results = { date: new Date(), commit, quick, machine, sizes, ...figures, marks };
+  // Four significant digits are plenty; formatted as `prettier --check` wants it.
+  const json = JSON.stringify(results, (_, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value,
+  );
+  const file = path.join(__dirname, 'results.json');
+  fs.writeFileSync(file, await format(json, { ...(await resolveConfig(file)), filepath: file }));
+  console.log('\nWrote bench/results.json (the marks are informative)');
 }
 
-runMain(main);
+runMain(bench);
