@@ -4,10 +4,9 @@
  * shares the machine's cores with the server and PostgreSQL.
  */
 import http from 'node:http';
-import { OWNER } from './postgres';
 import { Changes } from './records';
 
-/** `owner`: whose rows the device reads and writes (the register answer's OWNER field). */
+/** `owner`: whose rows the device reads and writes (its account; its own id before accounts). */
 export type Device = { token: string; owner: string };
 export type Reply = { status: number; body: Buffer; ms: number };
 export type PullAnswer = { changes: Changes; timestamp: number };
@@ -19,7 +18,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 }
 function request(url: string, path: string, token?: string, body?: string): Promise<Reply> {
   const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A POST without a body ('') has no content type.
+  if (body) headers['content-type'] = 'application/json';
   const method = body === undefined ? 'GET' : 'POST';
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
@@ -42,16 +42,26 @@ function ok(reply: Reply, status: number, what: string): Reply {
   throw new Error(`${what} answered ${reply.status}: ${reply.body.toString().slice(0, 300)}`);
 }
 
-/** A new device. Registration is done here only, so that its API can change in one place. */
-export async function register(url: string, name: string): Promise<Device> {
-  const body = JSON.stringify({ name, platform: 'bench' });
+/**
+ * A new device: in an account of its own, or in the account of `pairWith` (a second device, as
+ * a player's tablet). Registration is done here only, so that its API can change in one place;
+ * builds from before accounts answer no account_id and cannot pair, and get a plain device.
+ */
+export async function register(url: string, name: string, pairWith?: Device): Promise<Device> {
+  let pairing_code: string | undefined;
+  if (pairWith) {
+    const made = await request(url, '/api/v1/devices/pairing-codes', pairWith.token, '');
+    if (made.status === 201)
+      pairing_code = (JSON.parse(made.body.toString()) as { code: string }).code;
+  }
+  const body = JSON.stringify({ name, platform: 'bench', pairing_code });
   const reply = ok(
     await request(url, '/api/v1/devices/register', undefined, body),
     201,
     'register',
   );
   const answer = JSON.parse(reply.body.toString()) as Record<string, string>;
-  return { token: answer.access_token, owner: answer[OWNER] };
+  return { token: answer.access_token, owner: answer.account_id ?? answer.device_id };
 }
 
 /** Calls `make(0..count-1)` 10 at a time: set-up, not load. */

@@ -17,22 +17,35 @@ export type VirtualDevice = api.Device & {
 /** The virtual devices of one server. */
 export type Fleet = { url: string; devices: VirtualDevice[]; ids: IdMaker };
 
-/** Registers `count` devices and gives each a game (10 records), as an app in use would have. */
+/**
+ * Registers `count` devices, two to an account (a phone, then a tablet paired with it), and gives
+ * each a game of its own (10 records), as an app in use would have. A device's pulls bring its
+ * pair's pushes too.
+ */
 export const prepareFleet = async (url: string, count: number, ids: IdMaker): Promise<Fleet> => ({
   url,
   ids,
-  devices: await api.inBatches(count, async (i): Promise<VirtualDevice> => {
-    const device = await api.register(url, `bench-load-${i}`);
-    const first = await api.pullOk(url, device);
-    const records = buildGames(1, 3, ids);
-    await api.pushOk(url, device, api.pushBody(toChanges(records), first.timestamp));
-    const { timestamp } = await api.pullOk(url, device, first.timestamp);
-    const game = Object.fromEntries(
-      Object.entries(records).map(([table, list]) => [table, String(list[0].id)]),
-    );
-    return { ...device, lastPulledAt: timestamp, game };
-  }),
+  devices: (
+    await api.inBatches(Math.ceil(count / 2), async (i) => {
+      const phone = await api.register(url, `bench-load-${i}`);
+      const tablet = await api.register(url, `bench-load-${i}-tablet`, phone);
+      return [await withGame(url, phone, ids), await withGame(url, tablet, ids)];
+    })
+  )
+    .flat()
+    .slice(0, count),
 });
+
+async function withGame(url: string, device: api.Device, ids: IdMaker): Promise<VirtualDevice> {
+  const first = await api.pullOk(url, device);
+  const records = buildGames(1, 3, ids);
+  await api.pushOk(url, device, api.pushBody(toChanges(records), first.timestamp));
+  const { timestamp } = await api.pullOk(url, device, first.timestamp);
+  const game = Object.fromEntries(
+    Object.entries(records).map(([table, list]) => [table, String(list[0].id)]),
+  );
+  return { ...device, lastPulledAt: timestamp, game };
+}
 
 /** A push of 1 to 5 new records in the device's game. */
 function smallPush(device: VirtualDevice, ids: IdMaker, lastPulledAt: number): string {

@@ -6,7 +6,7 @@
 import { Client } from 'pg';
 import * as api from './api';
 import { Cleanup } from './cleanup';
-import { analyze, createDatabase, rawFirstPull, rawPush, seedGames } from './postgres';
+import { analyze, createDatabase, ownerColumn, rawFirstPull, rawPush, seedGames } from './postgres';
 import { IdMaker, SYNC_TABLES, buildGames, countRecords, emptyRecords, toChanges } from './records';
 import { Server } from './server';
 
@@ -38,8 +38,8 @@ export const QUICK: Sizes = {
 const gamesFor = (records: number, perGame: number) =>
   Math.max(1, Math.round(records / countRecords(buildGames(1, perGame, new IdMaker()))));
 
-/** A server of the run, with a SQL connection to its own database. */
-export type Target = { server: Server; sql: Client; ids: IdMaker };
+/** A server of the run, with a SQL connection to its own database and its rows' owner column. */
+export type Target = { server: Server; sql: Client; ids: IdMaker; owner: string };
 
 /** A fresh database on the PostgreSQL server `postgresUrl`, and a server (build) on it. */
 export async function startTarget(
@@ -54,20 +54,27 @@ export async function startTarget(
   const sql = new Client({ connectionString: database.url });
   await sql.connect();
   cleanup.add(() => sql.end());
-  return { server, sql, ids: new IdMaker() };
+  return { server, sql, ids: new IdMaker(), owner: await ownerColumn(sql) };
 }
 
-/** Devices whose rows are written with SQL, stamped below the clock registration gave them. */
-const devicesToSeed = (target: Target, count: number) =>
+/**
+ * Accounts (devices in builds from before accounts) whose rows are written with SQL, stamped
+ * below the clock registration gave them; each account has a second, paired device, as a
+ * player's phone and tablet.
+ */
+const ownersToSeed = (target: Target, count: number) =>
   api.inBatches(count, async (i) => {
     const stamp = Date.now();
-    return { ...(await api.register(target.server.url, `bench-seeded-${i}`)), stamp };
+    const device = await api.register(target.server.url, `bench-seeded-${i}`);
+    await api.register(target.server.url, `bench-seeded-${i}-tablet`, device);
+    return { ...device, stamp };
   });
 
 /** The big database: ~1M rows on ~1,000 devices. */
 export async function seedBulk(target: Target, sizes: Sizes): Promise<void> {
-  const devices = await devicesToSeed(target, sizes.bulkDevices);
-  await seedGames(target.sql, devices, gamesFor(sizes.bulkRecordsPerDevice, 3), target.ids);
+  const owners = await ownersToSeed(target, sizes.bulkDevices);
+  const games = gamesFor(sizes.bulkRecordsPerDevice, 3);
+  await seedGames(target.sql, target.owner, owners, games, target.ids);
   await analyze(target.sql);
 }
 
@@ -113,8 +120,9 @@ export async function incrementalLatencies(devices: IncrementalDevice[], pulls: 
 
 /** The device, its rows seeded with SQL, and how many records its first pull returns. */
 export async function prepareFirstPull(target: Target, sizes: Sizes) {
-  const [device] = await devicesToSeed(target, 1);
-  await seedGames(target.sql, [device], gamesFor(sizes.firstPullRecords, 3), target.ids);
+  const [device] = await ownersToSeed(target, 1);
+  const games = gamesFor(sizes.firstPullRecords, 3);
+  await seedGames(target.sql, target.owner, [device], games, target.ids);
   await analyze(target.sql);
   // Counted once, here: parsing 15 MB of JSON between timed pulls would leave the driver's GC
   // to run in the next one.
@@ -135,7 +143,7 @@ export async function firstPull(target: Target, device: api.Device) {
 }
 
 export const rawFirstPullMs = (target: Target, device: api.Device) =>
-  rawFirstPull(target.sql, device.owner);
+  rawFirstPull(target.sql, target.owner, device.owner);
 
 // Push of 10k new records in one request, against the same upserts sent from a pg client.
 
@@ -157,5 +165,6 @@ export async function pushRun(target: Target, sizes: Sizes) {
 
 export async function rawPushMs(target: Target, sizes: Sizes): Promise<number> {
   const device = await api.register(target.server.url, 'bench-raw-push');
-  return rawPush(target.sql, { ...device, stamp: Date.now() }, pushRecords(target, sizes));
+  const records = pushRecords(target, sizes);
+  return rawPush(target.sql, target.owner, { ...device, stamp: Date.now() }, records);
 }

@@ -12,8 +12,18 @@ import { EmbeddedPostgresServer } from '../src/database/embedded/embedded-postgr
 import { PG_ARRAY_TYPE } from '../src/sync/registry/sync-column';
 import { IdMaker, Records, SYNC_TABLES, SyncTable, buildGames, wireColumns } from './records';
 
-/** The column that says whose a row is; also the field of the register answer that holds it. */
-export const OWNER = 'device_id';
+/**
+ * The column that says whose a row is: `account_id`, or `device_id` in builds from before
+ * accounts (so that an A/B can run against one of those).
+ */
+export async function ownerColumn(sql: Client): Promise<string> {
+  const { rows } = await sql.query<{ name: string }>(
+    `SELECT column_name AS "name" FROM information_schema.columns
+     WHERE table_name = $1 AND column_name IN ('account_id', 'device_id')`,
+    [SYNC_TABLES[0].name],
+  );
+  return rows[0].name;
+}
 
 async function query(url: string, sql: string): Promise<string> {
   const client = new Client({ connectionString: url });
@@ -70,16 +80,16 @@ const arrayType = (table: SyncTable, column: string) =>
  * One multi-row upsert of a table from column arrays. `perRow`: $1 and $2 are arrays (an owner
  * and a stamp per row, for the seed); otherwise one owner and one stamp (a push).
  */
-function upsertSql(table: SyncTable, perRow: boolean): string {
+function upsertSql(table: SyncTable, perRow: boolean, owner: string): string {
   const columns = wireColumns(table);
   const arrays = columns.map((column, i) => `$${i + 3}::${arrayType(table, column)}`);
-  const [owner, stamp] = perRow ? ['"t"."o"', '"t"."s"'] : ['$1::uuid', '$2::int8'];
+  const [ownerValue, stamp] = perRow ? ['"t"."o"', '"t"."s"'] : ['$1::uuid', '$2::int8'];
   const unnest = perRow ? ['$1::uuid[]', '$2::int8[]', ...arrays] : arrays;
   const names = perRow ? ['o', 's', ...columns] : columns;
-  return `INSERT INTO ${q(table.name)} (${q(OWNER)}, ${columns.map(q).join(', ')}, "stamp")
-    SELECT ${owner}, ${columns.map((column) => `"t".${q(column)}`).join(', ')}, ${stamp}
+  return `INSERT INTO ${q(table.name)} (${q(owner)}, ${columns.map(q).join(', ')}, "stamp")
+    SELECT ${ownerValue}, ${columns.map((column) => `"t".${q(column)}`).join(', ')}, ${stamp}
     FROM unnest(${unnest.join(', ')}) AS "t"(${names.map(q).join(', ')})
-    ON CONFLICT (${q(OWNER)}, "id") DO UPDATE SET
+    ON CONFLICT (${q(owner)}, "id") DO UPDATE SET
       ${columns.map((column) => `${q(column)} = EXCLUDED.${q(column)}`).join(', ')},
       "stamp" = EXCLUDED."stamp", "updated_at" = now()`;
 }
@@ -94,7 +104,13 @@ export type SeedOwner = { owner: string; stamp: number };
  * Writes `games` games of 10 records for each owner straight into the tables, stamped below the
  * owner's clock (`stamp`, spread over its last 1,000 s) as a history of pushes would be.
  */
-export async function seedGames(sql: Client, owners: SeedOwner[], games: number, ids: IdMaker) {
+export async function seedGames(
+  sql: Client,
+  column: string,
+  owners: SeedOwner[],
+  games: number,
+  ids: IdMaker,
+) {
   // About 10k games (100k records) a transaction keeps each statement's memory bounded.
   const perChunk = Math.max(1, Math.floor(10_000 / games));
   for (let i = 0; i < owners.length; i += perChunk) {
@@ -105,7 +121,7 @@ export async function seedGames(sql: Client, owners: SeedOwner[], games: number,
       const rows = records[table.name];
       const perOwner = rows.length / chunk.length;
       const owner = (k: number) => chunk[Math.floor(k / perOwner)];
-      await sql.query(upsertSql(table, true), [
+      await sql.query(upsertSql(table, true, column), [
         rows.map((_, k) => owner(k).owner),
         rows.map((_, k) => owner(k).stamp - 1 - (k % 1000) * 1000),
         ...columnArrays(table, records),
@@ -126,29 +142,36 @@ export async function analyze(sql: Client): Promise<void> {
 }
 
 /** The lower bound of a first pull: every live record of the owner as `changes` JSON text. */
-const RAW_PULL_SQL = `SELECT json_build_object(${SYNC_TABLES.map((table) => {
-  const fields = wireColumns(table).map((column) => `'${column}', ${q(column)}`);
-  return `'${table.name}', json_build_object('created', '[]'::json, 'deleted', '[]'::json,
+const rawPullSql = (owner: string) =>
+  `SELECT json_build_object(${SYNC_TABLES.map((table) => {
+    const fields = wireColumns(table).map((column) => `'${column}', ${q(column)}`);
+    return `'${table.name}', json_build_object('created', '[]'::json, 'deleted', '[]'::json,
     'updated', COALESCE((SELECT json_agg(json_build_object(${fields.join(', ')}))
-      FROM ${q(table.name)} WHERE ${q(OWNER)} = $1 AND "deleted_at" IS NULL), '[]'::json))`;
-}).join(',\n')})::text AS "changes"`;
+      FROM ${q(table.name)} WHERE ${q(owner)} = $1 AND "deleted_at" IS NULL), '[]'::json))`;
+  }).join(',\n')})::text AS "changes"`;
 
 /** Milliseconds of the raw first pull. */
-export async function rawFirstPull(sql: Client, owner: string): Promise<number> {
+export async function rawFirstPull(sql: Client, column: string, owner: string): Promise<number> {
+  const statement = rawPullSql(column);
   const startedAt = performance.now();
-  await sql.query(RAW_PULL_SQL, [owner]);
+  await sql.query(statement, [owner]);
   return performance.now() - startedAt;
 }
 
 /** Milliseconds of the raw push: one multi-row upsert per table, in one transaction. */
-export async function rawPush(sql: Client, owner: SeedOwner, records: Records): Promise<number> {
+export async function rawPush(
+  sql: Client,
+  column: string,
+  owner: SeedOwner,
+  records: Records,
+): Promise<number> {
   // Built before the clock starts, as the server gets its records parsed.
   const params = SYNC_TABLES.map((table) => [
     owner.owner,
     owner.stamp,
     ...columnArrays(table, records),
   ]);
-  const statements = SYNC_TABLES.map((table) => upsertSql(table, false));
+  const statements = SYNC_TABLES.map((table) => upsertSql(table, false, column));
   const startedAt = performance.now();
   await sql.query('BEGIN');
   for (const [i, statement] of statements.entries()) await sql.query(statement, params[i]);
