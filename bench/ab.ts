@@ -1,8 +1,9 @@
 /**
- * A/B comparison: `npm run bench:ab -- [--b <checkout>] [--b-env NAME=VALUE]... [--rounds n] [--quick]`.
+ * A/B comparison: `npm run bench:ab -- [--a <checkout>] [--b <checkout>] [--b-env NAME=VALUE]...
+ * [--rounds n] [--quick]`.
  *
- * Two servers, A (this checkout's build) and B (the build of another checkout, e.g. a worktree of
- * another commit, and/or other settings), each on a fresh database of the same PostgreSQL,
+ * Two servers, A (this checkout's build, or another's with --a) and B (the build of another
+ * checkout, e.g. a worktree of another commit, and/or other settings), each on a fresh database of the same PostgreSQL,
  * seeded alike. This machine's speed drifts by more than a change is worth from one minute to
  * the next, so A and B are measured in the same rounds, in alternation, and each round gives
  * B/A; the report is the median and the range over the rounds:
@@ -46,6 +47,7 @@ async function alternating(sides: Side[], figure: (side: Side) => Promise<number
 async function ab(cleanup: Cleanup): Promise<void> {
   const { values } = parseArgs({
     options: {
+      a: { type: 'string' },
       b: { type: 'string' },
       'b-env': { type: 'string', multiple: true, default: [] },
       rounds: { type: 'string', default: '5' },
@@ -55,6 +57,7 @@ async function ab(cleanup: Cleanup): Promise<void> {
   const sizes = values.quick ? measure.QUICK : measure.FULL;
   const rounds = Number(values.rounds);
   const slices = values.quick ? 16 : 32;
+  const aRoot = values.a && path.resolve(values.a);
   const bRoot = values.b && path.resolve(values.b);
   const bEnv = Object.fromEntries(
     values['b-env'].map((pair) => {
@@ -63,12 +66,13 @@ async function ab(cleanup: Cleanup): Promise<void> {
     }),
   );
   const b = [bRoot, ...values['b-env']].filter(Boolean).join(' ') || 'the same (an A/A run)';
-  console.log(`A: this checkout; B: ${b}; ${rounds} rounds, ${values.quick ? 'quick' : 'full'}`);
+  const a = aRoot ?? 'this checkout';
+  console.log(`A: ${a}; B: ${b}; ${rounds} rounds, ${values.quick ? 'quick' : 'full'}`);
 
   const postgres = await startPostgres();
   cleanup.add(() => postgres.stop());
   const sides: Side[] = [];
-  for (const options of [{}, { root: bRoot, env: bEnv }]) {
+  for (const options of [{ root: aRoot }, { root: bRoot, env: bEnv }]) {
     log(`seeding ${'AB'[sides.length]}`);
     const target = await measure.startTarget(postgres.url, cleanup, options);
     const incremental = await measure.prepareIncremental(target, sizes);
