@@ -15,8 +15,14 @@ export type PullAnswer = { changes: Changes; timestamp: number };
 // reused just as the server closes them.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
 
-function request(url: string, path: string, token?: string, body?: string): Promise<Reply> {
-  const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+function request(
+  url: string,
+  path: string,
+  token?: string,
+  body?: string,
+  extra: http.OutgoingHttpHeaders = {},
+): Promise<Reply> {
+  const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
   // A POST without a body ('') has no content type.
   if (body) headers['content-type'] = 'application/json';
@@ -85,6 +91,10 @@ export const pushBody = (changes: Changes, lastPulledAt: number) =>
 
 export const pull = (url: string, device: Device, lastPulledAt?: number) =>
   request(url, pullPath(lastPulledAt), device.token);
+
+/** A first pull as a phone sends it, asking for `encoding`: the bytes as they came on the wire. */
+export const compressedPull = (url: string, device: Device, encoding: string) =>
+  request(url, pullPath(), device.token, undefined, { 'accept-encoding': encoding });
 
 export async function pullOk(url: string, device: Device, lastPulledAt?: number) {
   const reply = ok(await pull(url, device, lastPulledAt), 200, 'pull');

@@ -68,6 +68,8 @@ const result = (
     p99: percentile(latencies, 99),
     max: percentile(latencies, 100),
   },
+  /** Every request's, for a caller that pools several runs (not written to results.json). */
+  latencies,
 });
 export type LoadResult = ReturnType<typeof result>;
 

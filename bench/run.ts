@@ -91,8 +91,8 @@ async function bench(cleanup: Cleanup): Promise<void> {
       toRaw: pushes.ms / pushes.rawMs,
     },
     incremental: { small, big, bigToSmall: big.p50Ms / small.p50Ms },
-    closedLoop: closed,
-    openLoop: open,
+    closedLoop: { ...closed, latencies: undefined },
+    openLoop: { ...open, latencies: undefined },
     rssGrowth: { bytes: rssGrowth, toResponse: rssGrowth / bytes },
   };
   const { firstPull: f, push: p, incremental: i, rssGrowth: m } = figures;

@@ -78,6 +78,16 @@ export class Server {
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
   }
 
+  /** CPU time the server process has used so far (user and system), in ms. */
+  cpuMs(): number {
+    const fields = fs
+      .readFileSync(`/proc/${this.child.pid}/stat`, 'utf8')
+      .split(') ')[1]
+      .split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command), in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  }
+
   /** SIGTERM (a graceful shutdown), SIGKILL after 20 s. */
   async stop(): Promise<void> {
     process.removeListener('exit', this.kill);
