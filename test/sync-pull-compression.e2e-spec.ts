@@ -38,13 +38,17 @@ describe('Compressed pulls (e2e, raw HTTP)', () => {
   });
   afterAll(() => t.close());
 
-  function pull(device: RegisteredDevice, acceptEncoding?: string): Promise<RawAnswer> {
+  function pull(
+    device: RegisteredDevice,
+    acceptEncoding?: string,
+    path = '/api/v1/sync/pull',
+  ): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
       const request = http.get(
         {
           port,
           host: '127.0.0.1',
-          path: '/api/v1/sync/pull',
+          path,
           headers: {
             ...device.auth,
             ...(acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding }),
@@ -136,29 +140,7 @@ describe('Compressed pulls (e2e, raw HTTP)', () => {
   });
 
   it('refuses what it refuses as it always did, compressed or not', async () => {
-    const refused = await new Promise<RawAnswer>((resolve, reject) => {
-      http
-        .get(
-          {
-            port,
-            host: '127.0.0.1',
-            path: '/api/v1/sync/pull?last_pulled_at=abc',
-            headers: { ...small.auth, 'Accept-Encoding': 'gzip' },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () =>
-              resolve({
-                status: response.statusCode!,
-                headers: response.headers,
-                bytes: Buffer.concat(chunks),
-              }),
-            );
-          },
-        )
-        .on('error', reject);
-    });
+    const refused = await pull(small, 'gzip', '/api/v1/sync/pull?last_pulled_at=abc');
     expect(refused.status).toBe(400);
     expect(decode(refused)).toMatchObject({ statusCode: 400 });
   });

@@ -13,8 +13,7 @@ import {
   ListeningApp,
   startListeningApp,
   update,
-  watchWatermelonLogger,
-  WatermelonLogWatch,
+  failOnWatermelonProblems,
 } from './utils/watermelon';
 
 /**
@@ -35,12 +34,7 @@ describe('WatermelonDB installs of one account: pairing and restore (e2e)', () =
   beforeAll(async () => (server = await startListeningApp()));
   afterAll(() => server.close());
 
-  let watermelonLog: WatermelonLogWatch;
-  beforeEach(() => (watermelonLog = watchWatermelonLogger()));
-  afterEach(() => {
-    watermelonLog.restore();
-    expect(watermelonLog.problems).toEqual([]);
-  });
+  failOnWatermelonProblems();
 
   /** A fresh install whose requests are recorded as "pull 200", "push 409", ... */
   function newInstall(): Install {

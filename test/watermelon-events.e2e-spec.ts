@@ -9,8 +9,7 @@ import {
   dumpDatabase,
   ListeningApp,
   startListeningApp,
-  watchWatermelonLogger,
-  WatermelonLogWatch,
+  failOnWatermelonProblems,
 } from './utils/watermelon';
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 5_000) => {
@@ -25,12 +24,7 @@ describe('watchChanges: a phone syncs when another device of its account pushed 
   beforeAll(async () => (server = await startListeningApp()));
   afterAll(() => server.close());
 
-  let watermelonLog: WatermelonLogWatch;
-  beforeEach(() => (watermelonLog = watchWatermelonLogger()));
-  afterEach(() => {
-    watermelonLog.restore();
-    expect(watermelonLog.problems).toEqual([]);
-  });
+  failOnWatermelonProblems();
 
   it("brings B's pushes to A through the stream alone, a burst of ten in a few syncs", async () => {
     const a = {

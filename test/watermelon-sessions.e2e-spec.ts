@@ -14,8 +14,7 @@ import {
   dumpDatabase,
   ListeningApp,
   startListeningApp,
-  watchWatermelonLogger,
-  WatermelonLogWatch,
+  failOnWatermelonProblems,
 } from './utils/watermelon';
 
 /** Access tokens of the app under test live this long, so that tests can outlive them. */
@@ -46,12 +45,7 @@ describe('Sessions across a long offline stretch, with real WatermelonDB install
     await server.close();
   });
 
-  let watermelonLog: WatermelonLogWatch;
-  beforeEach(() => (watermelonLog = watchWatermelonLogger()));
-  afterEach(() => {
-    watermelonLog.restore();
-    expect(watermelonLog.problems).toEqual([]);
-  });
+  failOnWatermelonProblems();
 
   function newInstall(): Install {
     const storage = memorySessionStorage();

@@ -18,8 +18,7 @@ import {
   hasUnsynced,
   ListeningApp,
   startListeningApp,
-  watchWatermelonLogger,
-  WatermelonLogWatch,
+  failOnWatermelonProblems,
   addRoundWithScore,
 } from './utils/watermelon';
 
@@ -62,15 +61,7 @@ describe('WatermelonDB installs syncing through client/sync.ts (e2e)', () => {
   });
   afterAll(() => server.close());
 
-  let watermelonLog: WatermelonLogWatch;
-  beforeEach(() => {
-    watermelonLog = watchWatermelonLogger();
-  });
-  afterEach(() => {
-    watermelonLog.restore();
-    // e.g. "[Sync] Server wants client to create record ..., but it already exists locally"
-    expect(watermelonLog.problems).toEqual([]);
-  });
+  failOnWatermelonProblems();
 
   /** A registered device and the sync options of every install that shares its token. */
   async function newDevice() {

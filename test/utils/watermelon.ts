@@ -99,6 +99,17 @@ export function watchWatermelonLogger(): WatermelonLogWatch {
   return { problems, restore: () => spies.forEach((spy) => spy.mockRestore()) };
 }
 
+/** In a describe block: each test fails if WatermelonDB reported a problem while it ran. */
+export function failOnWatermelonProblems(): void {
+  let watch: WatermelonLogWatch;
+  beforeEach(() => (watch = watchWatermelonLogger()));
+  afterEach(() => {
+    watch.restore();
+    // e.g. "[Sync] Server wants client to create record ..., but it already exists locally"
+    expect(watch.problems).toEqual([]);
+  });
+}
+
 export const STARTED_AT = 1764115200000;
 export const ENDED_AT = 1764119999000;
 export const ROUND_AT = 1764115300000;
