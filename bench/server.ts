@@ -42,7 +42,7 @@ export class Server {
     const child = spawn(process.execPath, [mainJs], {
       cwd: options.root ?? ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // The caller's environment (DATABASE_POOL_SIZE, APP_WORKERS, NODE_OPTIONS to --require a
+      // The caller's environment (DATABASE_POOL_SIZE, NODE_OPTIONS to --require a
       // profiler, ...) with the benchmark's settings on top.
       env: {
         ...process.env,
@@ -72,7 +72,7 @@ export class Server {
     throw new Error(`the server did not become healthy; its output:\n${server.output}`);
   }
 
-  /** The server process's resident memory now (a single process unless APP_WORKERS is set). */
+  /** The server process's resident memory now. */
   rssBytes(): number {
     const status = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;

@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+
+const logger = new Logger('Notifications');
 
 /** PostgreSQL LISTEN/NOTIFY channels between the app's instances (SyncEventsService listens). */
 export const CHANNELS = {
@@ -13,13 +16,12 @@ export const CHANNELS = {
  * inside a push would hold PostgreSQL's notification queue lock across the push's commit and
  * serialise every pushing transaction. It does not wait for the WAL flush: an announcement lost
  * in a crash costs a client one sync later. Resolves once sent; never rejects (the caller's
- * work is done whatever happens here), `onError` hears of a failure.
+ * work is done whatever happens here): a failure is logged.
  */
 export async function notify(
   dataSource: DataSource,
   channel: (typeof CHANNELS)[keyof typeof CHANNELS],
   payload: unknown,
-  onError: (error: Error) => void,
 ): Promise<void> {
   try {
     await dataSource.query(
@@ -27,6 +29,6 @@ export async function notify(
       [channel, JSON.stringify(payload)],
     );
   } catch (error) {
-    onError(error as Error);
+    logger.warn(`could not announce on ${channel}: ${(error as Error).message}`);
   }
 }

@@ -73,6 +73,6 @@ export class AccountService {
       : { affected: 0 };
     if (!affected) throw new NotFoundException('No such device in this account');
     // Its open event streams end, on every instance.
-    await notify(this.accounts.manager.connection, CHANNELS.revoked, id, () => undefined);
+    await notify(this.accounts.manager.connection, CHANNELS.revoked, id);
   }
 }

@@ -75,7 +75,7 @@ export class DeviceSessionsService {
       this.logger.warn(
         `device ${outcome.deviceId} revoked: a refresh token it had already replaced was presented again`,
       );
-      await notify(this.dataSource, CHANNELS.revoked, outcome.deviceId, () => undefined);
+      await notify(this.dataSource, CHANNELS.revoked, outcome.deviceId);
     }
     if (outcome.kind !== 'rotated') throw sessionRefused();
     return this.devices.tokens(outcome.device, next.token);

@@ -36,7 +36,6 @@ const changesEvent = (timestamp: number) =>
 export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SyncEventsService.name);
   private readonly byAccount = new Map<string, Set<EventStream>>();
-  private readonly perDevice = new Map<string, number>();
   private listener?: NotificationListener;
   private ping?: NodeJS.Timeout;
 
@@ -86,7 +85,8 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
    * the device is revoked, or when the client goes. 429 past SYNC_EVENTS_PER_DEVICE streams.
    */
   open(device: DeviceEntity, tokenExpiresAt: number): Readable {
-    const open = this.perDevice.get(device.id) ?? 0;
+    const streams = this.byAccount.get(device.accountId) ?? new Set<EventStream>();
+    const open = [...streams].filter((stream) => stream.device.id === device.id).length;
     const max = this.config.get('sync.eventsPerDevice', { infer: true });
     if (open >= max) {
       throw new HttpException(
@@ -99,9 +99,7 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
     const expiry = setTimeout(() => out.end(), Math.max(0, tokenExpiresAt - Date.now()));
     expiry.unref();
     const stream: EventStream = { device, out, expiry };
-    const streams = this.byAccount.get(device.accountId) ?? new Set();
     this.byAccount.set(device.accountId, streams.add(stream));
-    this.perDevice.set(device.id, open + 1);
     out.once('close', () => this.forget(stream));
     // A first comment, so that the client's connection is known to be open.
     out.write(': connected\n\n');
@@ -111,9 +109,7 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
   /** After a push of `accountId` committed with the new clock `timestamp`: tell every instance. */
   announceChanges(accountId: string, timestamp: number): Promise<void> {
     const note: ChangesNote = { account: accountId, timestamp };
-    return notify(this.dataSource, CHANNELS.changes, note, (error) =>
-      this.logger.warn(`could not announce a push: ${error.message}`),
-    );
+    return notify(this.dataSource, CHANNELS.changes, note);
   }
 
   /** How many streams are open on this instance. */
@@ -159,8 +155,5 @@ export class SyncEventsService implements OnApplicationBootstrap, OnModuleDestro
     const streams = this.byAccount.get(stream.device.accountId);
     if (!streams?.delete(stream)) return;
     if (streams.size === 0) this.byAccount.delete(stream.device.accountId);
-    const left = (this.perDevice.get(stream.device.id) ?? 1) - 1;
-    if (left > 0) this.perDevice.set(stream.device.id, left);
-    else this.perDevice.delete(stream.device.id);
   }
 }
